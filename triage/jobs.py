@@ -1,0 +1,318 @@
+"""Job functions: load rows, call the pure core, save, queue what comes next.
+
+Every job is idempotent. The triage of a message is one database transaction
+that holds the message row locked and ends by marking it `triaged`, so a job
+that runs twice, or is killed half way and retried, leaves exactly one result.
+Attempts are counted before the work starts, so even a killed worker's attempt
+counts, and after the last one the message is marked `failed` for staff to see.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from triage import runtime as runtime_module
+from triage.classify.prediction import Prediction
+from triage.deadlines import compute_deadlines, sla_state
+from triage.queue import QueueUnavailable, outbound_job, triage_job
+from triage.runtime import Runtime
+from triage.store.db import transaction
+from triage.store.models import Case, Message, Reply
+from triage.store.records import (
+    find_thread_case,
+    link_identity,
+    log_event,
+    open_case,
+    open_case_for_service,
+    suggest_links,
+)
+
+log = logging.getLogger(__name__)
+
+ACTOR = "system:triage"
+FINISHED = ("triaged", "recorded", "failed")
+SLA_ORDER = {"ok": 0, "met": 0, "at_risk": 1, "breached": 2}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Outcome:
+    """What one triage decided, for logging and for the work queued after commit."""
+
+    message_id: int
+    case_id: int | None = None
+    action: str = "queue"
+    reply_ids: list[int] = field(default_factory=list)
+
+
+# --- triage ----------------------------------------------------------------------
+
+
+def triage_message(message_id: int) -> str:
+    """RQ entry point for the `triage` queue."""
+    return run_triage(runtime_module.current(), message_id)
+
+
+def run_triage(rt: Runtime, message_id: int, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    attempt = _claim(rt, message_id, now)
+    if attempt is None:
+        return "nothing to do"
+    try:
+        with transaction(rt.sessions) as session:
+            message = session.get(Message, message_id, with_for_update=True)
+            if message is None or message.status in FINISHED:
+                return "nothing to do"
+            outcome = _triage(session, rt, message, now)
+    except Exception as exc:
+        if attempt >= rt.settings.triage_retries:
+            _mark_failed(rt, message_id, exc)
+            return "failed"
+        _note_error(rt, message_id, exc)
+        raise
+    _enqueue_replies(rt, outcome.reply_ids)
+    log.info("message triaged", extra={"message_id": message_id, "case_id": outcome.case_id,
+                                       "action": outcome.action})
+    return outcome.action
+
+
+def _claim(rt: Runtime, message_id: int, now: datetime) -> int | None:
+    """Count this attempt and take a lease on the message; None when it needs no work."""
+    with transaction(rt.sessions) as session:
+        message = session.get(Message, message_id, with_for_update=True)
+        if message is None or message.status in FINISHED:
+            return None
+        message.attempts += 1
+        message.lease_until = now + timedelta(seconds=rt.settings.lease_seconds)
+        if message.status == "pending":
+            message.status = "queued"
+        return message.attempts
+
+
+def _note_error(rt: Runtime, message_id: int, exc: Exception) -> None:
+    with transaction(rt.sessions) as session:
+        message = session.get(Message, message_id)
+        if message is not None:
+            message.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    log.warning("triage attempt failed; will retry", extra={"message_id": message_id,
+                                                            "error": exc.__class__.__name__})
+
+
+def _mark_failed(rt: Runtime, message_id: int, exc: Exception) -> None:
+    with transaction(rt.sessions) as session:
+        message = session.get(Message, message_id, with_for_update=True)
+        if message is None or message.status in FINISHED:
+            return
+        message.status = "failed"
+        message.lease_until = None
+        message.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        log_event(session, ACTOR, "triage_failed", message_id=message_id, attempts=message.attempts,
+                  error=exc.__class__.__name__)
+    log.error("triage failed after the last attempt; message marked failed for staff",
+              extra={"message_id": message_id, "error": exc.__class__.__name__})
+
+
+def _triage(session: Session, rt: Runtime, message: Message, now: datetime) -> Outcome:
+    if message.kind != "contact":
+        return _record_automatic_mail(session, message, now)
+
+    identity = link_identity(session, message.sender_kind, message.sender_value, message.sender_name)
+    message.customer_id = identity.customer_id
+    message.identity_id = identity.id
+    for suggestion in suggest_links(session, identity, message.contact_points or []):
+        log_event(session, ACTOR, "link_suggested", message_id=message.id,
+                  customer_id=suggestion.suggested_customer_id)
+
+    prediction = _classify(rt, message)
+    if prediction is not None:
+        _store_labels(message, prediction)
+
+    case = find_thread_case(session, message)
+    how = "thread"
+    if case is None and prediction is not None:
+        case = open_case_for_service(session, identity.customer_id, prediction.service)
+        how = "open_case_same_service"
+    if case is None:
+        case = open_case(session, message, now)
+        how = "new"
+        _label_case(case, prediction)
+        _set_deadlines(rt, case, message)
+        log_event(session, ACTOR, "case_opened", case_id=case.id, message_id=message.id)
+    else:
+        log_event(session, ACTOR, "message_attached", case_id=case.id, message_id=message.id, how=how)
+        if case.status == "closed":
+            case.status = "open"
+            case.resolved_at = None
+            _set_deadlines(rt, case, message)
+            log_event(session, ACTOR, "case_reopened", case_id=case.id, message_id=message.id)
+    message.case_id = case.id
+    if prediction is not None and prediction.urgent and not case.urgent:
+        case.urgent = True
+        case.priority = 0
+        log_event(session, ACTOR, "marked_urgent", case_id=case.id, message_id=message.id,
+                  reasons=list(prediction.urgent_reasons))
+    case.updated_at = now
+
+    outcome = hand_over(session, rt, message, case, prediction, attached=how != "new", now=now)
+    message.action = outcome.action
+    message.status = "triaged"
+    message.triaged_at = now
+    message.lease_until = None
+    log_event(session, ACTOR, "message_triaged", case_id=case.id, message_id=message.id,
+              action=outcome.action, model=message.classifier_version)
+    return outcome
+
+
+def _classify(rt: Runtime, message: Message) -> Prediction | None:
+    classifier = rt.classifier
+    if classifier is None:
+        return None
+    return classifier.predict(message.text, channel=message.channel, subject=message.subject)
+
+
+def _store_labels(message: Message, prediction: Prediction) -> None:
+    message.service = prediction.service
+    message.contact_type = prediction.contact_type
+    message.avoidable_reason = prediction.avoidable_reason
+    message.urgent = prediction.urgent
+    message.language = prediction.language
+    message.confidence = dict(prediction.confidence)
+    message.entities = {k: list(v) for k, v in prediction.entities.items()}
+    message.classifier_version = prediction.model_version
+
+
+def _label_case(case: Case, prediction: Prediction | None) -> None:
+    if prediction is None:
+        return
+    case.service = prediction.service
+    case.contact_type = prediction.contact_type
+    case.avoidable_reason = prediction.avoidable_reason
+    case.language = prediction.language
+    case.needs_interpretation = prediction.language == "other"
+
+
+def _set_deadlines(rt: Runtime, case: Case, message: Message) -> None:
+    policy = rt.council.deadlines.for_labels(case.service, case.contact_type)
+    deadlines = compute_deadlines(message.received_at, rt.settings.region, policy)
+    case.processed_by = deadlines.processed_by
+    case.respond_by = deadlines.respond_by
+    case.promised_by = None
+
+
+def hand_over(session: Session, rt: Runtime, message: Message, case: Case,
+              prediction: Prediction | None, *, attached: bool, now: datetime) -> Outcome:
+    """The decision step: until automatic replies exist, every message is queued for a person."""
+    log_event(session, ACTOR, "queued_for_person", case_id=case.id, message_id=message.id,
+              classified=prediction is not None)
+    return Outcome(message_id=message.id, case_id=case.id, action="queue")
+
+
+def _record_automatic_mail(session: Session, message: Message, now: datetime) -> Outcome:
+    """Bounces and auto-replies are not contacts: record them against the reply they concern."""
+    info = message.automatic or {}
+    reply = None
+    original = info.get("original_message_id")
+    if original:
+        reply = session.scalars(select(Reply).where(Reply.provider_id == original)).first()
+    if reply is not None:
+        message.case_id = reply.case_id
+        if info.get("kind") == "bounce" and info.get("permanent"):
+            reply.status = "failed"
+            reply.error = f"bounced: {info.get('reason', 'permanent failure')}"[:2000]
+            log_event(session, ACTOR, "reply_bounced", case_id=reply.case_id, message_id=message.id,
+                      reply_id=reply.id)
+    log_event(session, ACTOR, "automatic_mail_recorded", message_id=message.id,
+              case_id=message.case_id, kind=info.get("kind"), linked_reply=reply.id if reply else None)
+    message.status = "recorded"
+    message.action = "record"
+    message.triaged_at = now
+    message.lease_until = None
+    return Outcome(message_id=message.id, case_id=message.case_id, action="record")
+
+
+def _enqueue_replies(rt: Runtime, reply_ids: list[int]) -> None:
+    for reply_id in reply_ids:
+        try:
+            rt.queue.enqueue(outbound_job(reply_id))
+        except QueueUnavailable:
+            log.warning("queue unavailable; reply left queued for the sweeper", extra={"reply_id": reply_id})
+
+
+# --- maintenance -------------------------------------------------------------------
+
+
+def sweep_pending() -> int:
+    """RQ entry point: re-queue stored work that is not on the queue (Redis was down, a worker died)."""
+    return requeue_stranded(runtime_module.current())
+
+
+def requeue_stranded(rt: Runtime, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    with transaction(rt.sessions) as session:
+        rows = session.execute(
+            select(Message.id, Message.lease_until).where(
+                Message.status.in_(("pending", "queued")),
+                or_(Message.lease_until.is_(None), Message.lease_until < now),
+            ).order_by(Message.id).limit(5000)
+        ).all()
+        replies = session.scalars(
+            select(Reply.id).where(Reply.status == "queued").order_by(Reply.id).limit(5000)
+        ).all()
+    queued = 0
+    try:
+        for message_id, lease_until in rows:
+            expired = lease_until is not None
+            if rt.queue.enqueue(triage_job(message_id, rt.settings.triage_retries), force=expired):
+                queued += 1
+            if expired:
+                with transaction(rt.sessions) as session:
+                    log_event(session, ACTOR, "lease_expired_requeued", message_id=message_id)
+        for reply_id in replies:
+            if rt.queue.enqueue(outbound_job(reply_id)):
+                queued += 1
+    except QueueUnavailable:
+        log.warning("queue still unavailable; sweep will run again")
+        return queued
+    with transaction(rt.sessions) as session:
+        from sqlalchemy import update
+
+        session.execute(update(Message).where(Message.id.in_([r[0] for r in rows]),
+                                              Message.status == "pending").values(status="queued"))
+    if queued:
+        log.info("sweeper re-queued work", extra={"count": queued})
+    return queued
+
+
+def sweep_sla() -> int:
+    """RQ entry point: flag open cases at risk of or past their deadlines."""
+    return flag_sla(runtime_module.current())
+
+
+def flag_sla(rt: Runtime, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    region = rt.settings.region
+    changed = 0
+    with transaction(rt.sessions) as session:
+        cases = session.scalars(select(Case).where(Case.status != "closed")).all()
+        for case in cases:
+            states = []
+            if case.processed_by:
+                states.append(sla_state(now, due=case.processed_by, done_at=case.processed_at, region=region))
+            if case.measured_respond_by:
+                states.append(sla_state(now, due=case.measured_respond_by, done_at=case.responded_at,
+                                        region=region))
+            worst = max(states, key=SLA_ORDER.__getitem__, default="ok")
+            worst = "ok" if worst == "met" else worst
+            if worst != case.sla_state:
+                log_event(session, "system:sla", f"sla_{worst}", case_id=case.id, previous=case.sla_state)
+                case.sla_state = worst
+                changed += 1
+    return changed

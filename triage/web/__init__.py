@@ -1,0 +1,1 @@
+"""The web application: webhooks, the chat widget, staff pages, health and metrics."""

@@ -1,0 +1,19 @@
+"""FastAPI application factory.
+
+Routes get the process's `Runtime` through `request.app.state.runtime` (see
+`deps.py`), never from a global, so tests can build an app around any runtime.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from triage.runtime import Runtime
+from triage.web import health
+
+
+def create_app(rt: Runtime) -> FastAPI:
+    app = FastAPI(title="triage", docs_url=None, redoc_url=None)
+    app.state.runtime = rt
+    app.include_router(health.router)
+    return app
