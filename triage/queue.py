@@ -1,7 +1,7 @@
 """The work queue: RQ on Redis, or an in-process fallback for a bare machine.
 
 The queue only carries work; the database says what is true. Job ids are derived
-from the row they act on (`triage:<message id>`, `outbound:<reply id>`) and
+from the row they act on (`triage-<message id>`, `outbound-<reply id>`) and
 enqueued as unique, so the same work is never on the queue twice, and every job
 is idempotent against the database anyway.
 """
@@ -56,15 +56,11 @@ class JobQueue(Protocol):
 
 
 def triage_job(message_id: int, retries: int) -> JobSpec:
-    return JobSpec("triage", "triage.jobs.triage_message", (message_id,), f"triage:{message_id}", retries)
+    return JobSpec("triage", "triage.jobs.triage_message", (message_id,), f"triage-{message_id}", retries)
 
 
 def outbound_job(reply_id: int, retries: int = 5) -> JobSpec:
-    return JobSpec("outbound", "triage.jobs.send_reply", (reply_id,), f"outbound:{reply_id}", retries)
-
-
-def maintenance_job(func: str) -> JobSpec:
-    return JobSpec("maintenance", func, (), f"maintenance:{func.rsplit('.', 1)[-1]}", 0)
+    return JobSpec("outbound", "triage.jobs.send_reply", (reply_id,), f"outbound-{reply_id}", retries)
 
 
 class RQJobQueue:

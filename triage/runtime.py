@@ -50,6 +50,13 @@ class Runtime:
         )
 
     @cached_property
+    def intake(self):
+        """The one door connectors use to hand in messages."""
+        from triage.intake import Intake
+
+        return Intake(self.sessions, self.blobs, self.queue, retries=self.settings.triage_retries)
+
+    @cached_property
     def classifier(self):
         """The current model, loaded on first use; None when no model is installed (everything is queued)."""
         from triage.classify import load_classifier

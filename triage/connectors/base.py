@@ -1,0 +1,48 @@
+"""What every channel's sender takes and returns, and the one error it raises."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class TransportError(Exception):
+    """Sending failed. `permanent` decides between retrying later and marking the reply failed."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A rendered reply ready for the wire."""
+
+    reply_id: int
+    channel: str
+    recipient: str
+    """Email address, E.164 number, Telegram chat id, web-chat session id, or postal address lines."""
+    text: str
+    subject: str | None = None
+    html: str | None = None
+    language: str = "en"
+    automatic: bool = True
+    case_reference: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    meta: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str | None
+    """The channel's id for what was sent (Message-ID, Twilio SID, Telegram message id, PDF path)."""
+    status: str = "sent"
+    """`sent`, or `sent_to_print` for letters."""
+
+
+class Sender(Protocol):
+    channel: str
+
+    def send(self, message: OutboundMessage) -> SendResult: ...
