@@ -217,7 +217,7 @@ class LocalRedis:
         self.process = subprocess.Popen(
             ["redis-server", "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
              "--save", "", "--appendonly", "no", "--dir", str(self.socket.parent)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while not self.socket.exists():

@@ -26,7 +26,8 @@ def start(*, log_format: str | None = None, **overrides: object) -> Settings:
 
         if isinstance(exc, DatabaseUnavailable | ConfigError):
             raise
-        raise ConfigError(f"cannot open the database: {exc.__class__.__name__}: {str(exc)[:200]}") from None
+        detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0][:200]
+        raise ConfigError(f"cannot open the database ({exc.__class__.__name__}): {detail}") from None
     return settings
 
 

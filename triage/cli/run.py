@@ -10,6 +10,7 @@ queue, and says which in the log.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import signal
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         env = {**os.environ, "TRIAGE_REDIS_URL": redis_url, "TRIAGE_DATA_DIR": str(settings.data_dir),
                "TRIAGE_DATABASE_URL": settings.effective_database_url}
         for command in ("worker", "scheduler"):
-            children.append(subprocess.Popen([sys.executable, "-m", "triage.cli", command], env=env))
+            children.append(subprocess.Popen([sys.executable, "-m", "triage.cli", command], env=env,
+                                             start_new_session=True, preexec_fn=_die_with_parent))
     else:
         queue = InProcessQueue(_resolve)
         queue.start()
@@ -81,8 +83,12 @@ def run(args: argparse.Namespace) -> int:
     server = uvicorn.Server(uvicorn.Config(create_app(rt), host=settings.http_host, port=settings.http_port,
                                            log_config=None, access_log=False))
     log.info("web application listening", extra={"component": "web", "port": settings.http_port})
+    # uvicorn re-raises the signal that stopped it once it has shut down; with these handlers in place
+    # that lands here harmlessly, and the children are stopped in order below (redis last).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     try:
-        server.run()  # returns on SIGINT/SIGTERM (uvicorn installs the handlers)
+        server.run()  # returns on SIGINT/SIGTERM
     finally:
         stop_sweeps.set()
         for service in reversed(services):
@@ -105,6 +111,15 @@ def run(args: argparse.Namespace) -> int:
 def _services(rt) -> list[Service]:
     """The listeners configured for this installation, in start order."""
     return []
+
+
+def _die_with_parent() -> None:
+    """In a child: ask Linux to send SIGTERM if `triage run` itself dies without cleaning up."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _resolve(dotted: str) -> Callable:
