@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     telegram_token: str | None = Field(None, description="Telegram bot token.")
     telegram_secret: str | None = Field(None, description="Secret token Telegram sends with webhooks.")
     telegram_api_base: str | None = Field(None, description="Override of the Bot API URL (tests).")
+    chat_rate_session: int = Field(10, description="Web-chat messages one chat session may send per minute.")
+    chat_rate_ip: int = Field(
+        60, description="Web-chat messages and new sessions one client address may send per minute."
+    )
 
     # --- post ------------------------------------------------------------------
     post_inbox: Path | None = Field(None, description="Folder the scanner writes into.")

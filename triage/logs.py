@@ -46,5 +46,5 @@ def configure(level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("uvicorn.access", "httpx", "mail.log", "alembic"):
+    for noisy in ("uvicorn.access", "httpx", "mail.log", "alembic", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "cases": "triage.cli.cases",
     "db": "triage.cli.db",
     "sweep": "triage.cli.sweep",
+    "telegram": "triage.cli.telegram",
 }
 
 

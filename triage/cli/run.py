@@ -110,7 +110,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _services(rt) -> list[Service]:
     """The listeners configured for this installation, in start order."""
-    return []
+    from triage.connectors.telegram.polling import polling_service
+
+    services: list[Service] = []
+    telegram_poller = polling_service(rt)
+    if telegram_poller is not None:
+        services.append(telegram_poller)
+    return services
 
 
 def _die_with_parent() -> None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from triage.runtime import Runtime
-from triage.web import health
+from triage.web import chat, health, sms, telegram
 
 
 def create_app(rt: Runtime) -> FastAPI:
     app = FastAPI(title="triage", docs_url=None, redoc_url=None)
     app.state.runtime = rt
     app.include_router(health.router)
+    app.include_router(sms.router)
+    app.include_router(telegram.router)
+    chat.install(app, rt)
     return app

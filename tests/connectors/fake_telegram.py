@@ -1,0 +1,140 @@
+"""A small local Bot API server (getMe, getUpdates, setWebhook, deleteWebhook, sendMessage).
+
+python-telegram-bot talks to it through its `base_url`, exactly as it talks to Telegram.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+TOKEN = "123456:TEST-token-for-the-fake-bot-api"
+
+
+class FakeBotApi:
+    def __init__(self, token: str = TOKEN, max_wait: float = 0.5) -> None:
+        self.token = token
+        self.max_wait = max_wait
+        """Longest a getUpdates long poll is held here, in seconds (short, so tests stay quick)."""
+        self.updates: list[dict] = []
+        self.sent: list[dict] = []
+        self.calls: list[tuple[str, dict]] = []
+        self.blocked_chats: set[str] = set()
+        self.webhook: dict | None = None
+        self._news = threading.Condition()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """What python-telegram-bot takes as `base_url` (it appends the token)."""
+        return f"http://127.0.0.1:{self.server.server_port}/bot"
+
+    def __enter__(self) -> FakeBotApi:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def push(self, update: dict) -> None:
+        with self._news:
+            self.updates.append(update)
+            self._news.notify_all()
+
+    def offsets(self) -> list[int | None]:
+        return [params.get("offset") for method, params in self.calls if method == "getUpdates"]
+
+    def wait_for(self, predicate, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the fake Bot API did not see what the test waited for")
+            time.sleep(0.02)
+
+    # --- methods -------------------------------------------------------------------------
+
+    def get_me(self, params: dict) -> object:
+        return {"id": 123456, "is_bot": True, "first_name": "Council", "username": "council_test_bot"}
+
+    def get_updates(self, params: dict) -> object:
+        offset = params.get("offset") or 0
+        wait = min(float(params.get("timeout") or 0), self.max_wait)
+        with self._news:
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+            if not pending and wait:
+                self._news.wait(wait)
+                pending = [u for u in self.updates if u["update_id"] >= offset]
+        return pending
+
+    def set_webhook(self, params: dict) -> object:
+        self.webhook = params
+        return True
+
+    def delete_webhook(self, params: dict) -> object:
+        self.webhook = None
+        return True
+
+    def send_message(self, params: dict) -> object:
+        chat_id = str(params["chat_id"])
+        if chat_id in self.blocked_chats:
+            raise BotApiError(403, "Forbidden: bot was blocked by the user")
+        self.sent.append({"chat_id": chat_id, "text": params["text"]})
+        return {"message_id": 1000 + len(self.sent), "date": int(time.time()),
+                "chat": {"id": int(chat_id), "type": "private"}, "text": params["text"]}
+
+    METHODS = {"getMe": get_me, "getUpdates": get_updates, "setWebhook": set_webhook,
+               "deleteWebhook": delete_webhook, "sendMessage": send_message}
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                prefix = f"/bot{fake.token}/"
+                if not self.path.startswith(prefix):
+                    return self._send(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                name = self.path[len(prefix):]
+                length = int(self.headers.get("Content-Length", 0))
+                params = {k: _json_or_text(v) for k, v in parse_qsl(self.rfile.read(length).decode())}
+                fake.calls.append((name, params))
+                method = fake.METHODS.get(name)
+                if method is None:
+                    return self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                try:
+                    result = method(fake, params)
+                except BotApiError as exc:
+                    return self._send(exc.status, {"ok": False, "error_code": exc.status,
+                                                   "description": exc.description})
+                self._send(200, {"ok": True, "result": result})
+
+            def _send(self, status: int, document: dict) -> None:
+                body = json.dumps(document).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return Handler
+
+
+class BotApiError(Exception):
+    def __init__(self, status: int, description: str) -> None:
+        self.status = status
+        self.description = description
+
+
+def _json_or_text(value: str) -> object:
+    """python-telegram-bot sends each parameter JSON-encoded unless it is already a string."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value

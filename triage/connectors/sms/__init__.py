@@ -1,0 +1,1 @@
+"""SMS through Twilio: inbound webhook form -> `InboundMessage`, keywords, outbound replies."""

@@ -1,0 +1,1 @@
+"""Telegram: updates (webhook or polling) -> `InboundMessage`, `/start` greeting, replies with the bot."""

@@ -1,0 +1,1 @@
+"""Web chat: sessions with a bearer token, messages into intake, replies the widget polls for."""
