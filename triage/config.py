@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # --- decisions and replies -------------------------------------------------
     duty_email: str | None = Field(None, description="Address alerted at once about urgent messages.")
     auto_replies_per_hour: int = Field(3, description="Automatic replies per sender per hour at most.")
+    auto_reply_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description='Per-head confidence floors for automatic replies, JSON such as {"service": 0.95}; '
+                    "they override the model card's.",
+    )
 
     # --- email -----------------------------------------------------------------
     smtp_host: str = Field("127.0.0.1", description="Address the inbound SMTP server listens on.")

@@ -19,7 +19,10 @@ from sqlalchemy.orm import Session
 from triage import runtime as runtime_module
 from triage.classify.prediction import Prediction
 from triage.deadlines import compute_deadlines, sla_state
+from triage.outbound import send_reply as send_stored_reply
+from triage.outbound import stranded_replies
 from triage.queue import QueueUnavailable, outbound_job, triage_job
+from triage.respond import respond
 from triage.runtime import Runtime
 from triage.store.db import transaction
 from triage.store.models import Case, Message, Reply
@@ -209,10 +212,9 @@ def _set_deadlines(rt: Runtime, case: Case, message: Message) -> None:
 
 def hand_over(session: Session, rt: Runtime, message: Message, case: Case,
               prediction: Prediction | None, *, attached: bool, now: datetime) -> Outcome:
-    """The decision step: until automatic replies exist, every message is queued for a person."""
-    log_event(session, ACTOR, "queued_for_person", case_id=case.id, message_id=message.id,
-              classified=prediction is not None)
-    return Outcome(message_id=message.id, case_id=case.id, action="queue")
+    """The decision step: answer and close automatically, or queue for a person with an acknowledgement."""
+    response = respond(session, rt, message, case, prediction, attached=attached, now=now)
+    return Outcome(message_id=message.id, case_id=case.id, action=response.action, reply_ids=response.reply_ids)
 
 
 def _record_automatic_mail(session: Session, message: Message, now: datetime) -> Outcome:
@@ -230,7 +232,7 @@ def _record_automatic_mail(session: Session, message: Message, now: datetime) ->
             log_event(session, ACTOR, "reply_bounced", case_id=reply.case_id, message_id=message.id,
                       reply_id=reply.id)
     log_event(session, ACTOR, "automatic_mail_recorded", message_id=message.id,
-              case_id=message.case_id, kind=info.get("kind"), linked_reply=reply.id if reply else None)
+              case_id=message.case_id, mail_kind=info.get("kind"), linked_reply=reply.id if reply else None)
     message.status = "recorded"
     message.action = "record"
     message.triaged_at = now
@@ -244,6 +246,14 @@ def _enqueue_replies(rt: Runtime, reply_ids: list[int]) -> None:
             rt.queue.enqueue(outbound_job(reply_id))
         except QueueUnavailable:
             log.warning("queue unavailable; reply left queued for the sweeper", extra={"reply_id": reply_id})
+
+
+# --- outbound --------------------------------------------------------------------
+
+
+def send_reply(reply_id: int) -> str:
+    """RQ entry point for the `outbound` queue: send one stored reply at most once."""
+    return send_stored_reply(runtime_module.current(), reply_id)
 
 
 # --- maintenance -------------------------------------------------------------------
@@ -263,9 +273,7 @@ def requeue_stranded(rt: Runtime, now: datetime | None = None) -> int:
                 or_(Message.lease_until.is_(None), Message.lease_until < now),
             ).order_by(Message.id).limit(5000)
         ).all()
-        replies = session.scalars(
-            select(Reply.id).where(Reply.status == "queued").order_by(Reply.id).limit(5000)
-        ).all()
+        replies = stranded_replies(session, now, rt.settings.lease_seconds)
     queued = 0
     try:
         for message_id, lease_until in rows:
@@ -275,8 +283,8 @@ def requeue_stranded(rt: Runtime, now: datetime | None = None) -> int:
             if expired:
                 with transaction(rt.sessions) as session:
                     log_event(session, ACTOR, "lease_expired_requeued", message_id=message_id)
-        for reply_id in replies:
-            if rt.queue.enqueue(outbound_job(reply_id)):
+        for reply_id, stuck in replies:
+            if rt.queue.enqueue(outbound_job(reply_id), force=stuck):
                 queued += 1
     except QueueUnavailable:
         log.warning("queue still unavailable; sweep will run again")

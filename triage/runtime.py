@@ -37,6 +37,10 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings, queue: JobQueue) -> Runtime:
+        from triage.templates.render import check_templates
+
+        council = load_council(settings.council_file)
+        check_templates(council)  # a council file that would break a reply is refused now, not at send time
         engine = make_engine(settings.effective_database_url)
         # RQ forks a work horse per job: the child must not reuse the parent's pooled connections.
         os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
@@ -46,7 +50,7 @@ class Runtime:
             sessions=session_factory(engine),
             blobs=BlobStore(settings.blob_dir),
             queue=queue,
-            council=load_council(settings.council_file),
+            council=council,
         )
 
     @cached_property
@@ -55,6 +59,13 @@ class Runtime:
         from triage.intake import Intake
 
         return Intake(self.sessions, self.blobs, self.queue, retries=self.settings.triage_retries)
+
+    @cached_property
+    def senders(self):
+        """Reply senders by channel (`rt.senders["email"]`), each built the first time a reply uses it."""
+        from triage.connectors.registry import Senders
+
+        return Senders(self.settings, sessions=self.sessions, blobs=self.blobs, council=self.council)
 
     @cached_property
     def classifier(self):

@@ -43,6 +43,14 @@ class SendResult:
 
 
 class Sender(Protocol):
+    """Puts one rendered reply on the wire.
+
+    A sender whose provider recognises a second send of the same reply (by
+    `meta["idempotency_key"]` or `reply_id`) may set `resend_safe = True`: only
+    then is a reply whose earlier attempt was interrupted mid-send sent again;
+    otherwise it is marked `unknown` for staff, so nobody gets it twice.
+    """
+
     channel: str
 
     def send(self, message: OutboundMessage) -> SendResult: ...

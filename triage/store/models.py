@@ -216,7 +216,7 @@ class Reply(Base):
     body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="queued")
-    """queued, sending, sent, delivered, sent_to_print, failed, suppressed."""
+    """queued, sending, sent, delivered, sent_to_print, failed, suppressed, unknown (interrupted mid-send)."""
     provider_id: Mapped[str | None] = mapped_column(String(500), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
