@@ -203,8 +203,10 @@ def test_replies_cursor_must_be_a_whole_number(client):
 
 
 def test_webchat_sender_marks_a_reply_sent_for_the_widget_to_collect():
-    result = build_sender(Settings()).send(OutboundMessage(reply_id=9, channel="webchat", recipient="wc-1", text="Hi"))
+    sender = build_sender(Settings())
+    result = sender.send(OutboundMessage(reply_id=9, channel="webchat", recipient="wc-1", text="Hi"))
     assert (result.status, result.provider_id) == ("sent", "webchat-9")
+    assert sender.resend_safe  # a repeat only marks the same row sent again
 
 
 def test_session_answer_carries_the_token_once_and_the_limit(client):

@@ -11,6 +11,8 @@ from triage.connectors.base import OutboundMessage, SendResult
 
 class WebchatSender:
     channel = "webchat"
+    resend_safe = True
+    """Sending again after an interrupted attempt only marks the same row sent: the widget shows it once."""
 
     def send(self, message: OutboundMessage) -> SendResult:
         return SendResult(provider_id=f"webchat-{message.reply_id}")
