@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+
+from tests.connectors.fake_http import JsonHandler, LocalServer
 
 TOKEN = "123456:TEST-token-for-the-fake-bot-api"
 
 
-class FakeBotApi:
+class FakeBotApi(LocalServer):
     def __init__(self, token: str = TOKEN, max_wait: float = 0.5) -> None:
         self.token = token
         self.max_wait = max_wait
@@ -25,21 +25,12 @@ class FakeBotApi:
         self.blocked_chats: set[str] = set()
         self.webhook: dict | None = None
         self._news = threading.Condition()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def base_url(self) -> str:
         """What python-telegram-bot takes as `base_url` (it appends the token)."""
-        return f"http://127.0.0.1:{self.server.server_port}/bot"
-
-    def __enter__(self) -> FakeBotApi:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"http://127.0.0.1:{self.port}/bot"
 
     def push(self, update: dict) -> None:
         with self._news:
@@ -90,38 +81,26 @@ class FakeBotApi:
     METHODS = {"getMe": get_me, "getUpdates": get_updates, "setWebhook": set_webhook,
                "deleteWebhook": delete_webhook, "sendMessage": send_message}
 
-    def _handler(self):
+    def _handler(self) -> type[JsonHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 prefix = f"/bot{fake.token}/"
                 if not self.path.startswith(prefix):
-                    return self._send(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+                    return self.send_json(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
                 name = self.path[len(prefix):]
-                length = int(self.headers.get("Content-Length", 0))
-                params = {k: _json_or_text(v) for k, v in parse_qsl(self.rfile.read(length).decode())}
+                params = {k: _json_or_text(v) for k, v in self.read_form()}
                 fake.calls.append((name, params))
                 method = fake.METHODS.get(name)
                 if method is None:
-                    return self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                    return self.send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
                 try:
                     result = method(fake, params)
                 except BotApiError as exc:
-                    return self._send(exc.status, {"ok": False, "error_code": exc.status,
-                                                   "description": exc.description})
-                self._send(200, {"ok": True, "result": result})
-
-            def _send(self, status: int, document: dict) -> None:
-                body = json.dumps(document).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
+                    return self.send_json(exc.status, {"ok": False, "error_code": exc.status,
+                                                       "description": exc.description})
+                self.send_json(200, {"ok": True, "result": result})
 
         return Handler
 

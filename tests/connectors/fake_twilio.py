@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import base64
-import json
-import threading
 import uuid
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+
+from tests.connectors.fake_http import JsonHandler, LocalServer
 
 
-class FakeTwilio:
+class FakeTwilio(LocalServer):
     """`POST /2010-04-01/Accounts/{sid}/Messages.json` with Basic auth, answering like Twilio does."""
 
     def __init__(self, account_sid: str, auth_token: str) -> None:
@@ -19,25 +17,16 @@ class FakeTwilio:
         self.auth_token = auth_token
         self.requests: list[dict[str, str]] = []
         self.failures: deque[tuple[int, dict]] = deque()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__(self._handler())
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        return f"http://127.0.0.1:{self.port}"
 
     def fail_next(self, status: int, code: int, message: str) -> None:
         """The next request gets Twilio's error document instead of a message."""
         self.failures.append((status, {"code": code, "message": message,
                                        "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}))
-
-    def __enter__(self) -> FakeTwilio:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def message_resource(self, form: dict[str, str]) -> dict:
         sid = "SM" + uuid.uuid4().hex
@@ -52,34 +41,22 @@ class FakeTwilio:
             "subresource_uris": {"media": f"{path}/Media.json"}, "uri": f"{path}.json",
         }
 
-    def _handler(self):
+    def _handler(self) -> type[JsonHandler]:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 expected_auth = "Basic " + base64.b64encode(
                     f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
-                length = int(self.headers.get("Content-Length", 0))
-                form = dict(parse_qsl(self.rfile.read(length).decode()))
+                form = dict(self.read_form())
                 if self.path != f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json":
-                    return self._send(404, {"code": 20404, "message": "The requested resource was not found",
-                                            "status": 404})
+                    return self.send_json(404, {"code": 20404, "message": "The requested resource was not found",
+                                                "status": 404})
                 if self.headers.get("Authorization") != expected_auth:
-                    return self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                    return self.send_json(401, {"code": 20003, "message": "Authenticate", "status": 401})
                 fake.requests.append(form)
                 if fake.failures:
-                    return self._send(*fake.failures.popleft())
-                self._send(201, fake.message_resource(form))
-
-            def _send(self, status: int, document: dict) -> None:
-                body = json.dumps(document).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
+                    return self.send_json(*fake.failures.popleft())
+                self.send_json(201, fake.message_resource(form))
 
         return Handler
