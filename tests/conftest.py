@@ -3,7 +3,7 @@
 One throwaway PostgreSQL database is created per test session and migrated with
 Alembic (so the migrations themselves are under test); tables are truncated and
 the Redis database flushed around each test that uses them.
-Override the servers with TRIAGE_TEST_POSTGRES (an admin URL) and TRIAGE_TEST_REDIS.
+Override the servers with TRIAGE_TEST_POSTGRES (an admin URL) and TRIAGE_TEST_REDIS (a server URL).
 """
 
 from __future__ import annotations
@@ -20,7 +20,25 @@ from tests.helpers import free_port, wait_for_port
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 PG_ADMIN = os.environ.get("TRIAGE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("TRIAGE_TEST_REDIS", "redis://127.0.0.1:6379/9")
+REDIS_SERVER = os.environ.get("TRIAGE_TEST_REDIS", "redis://127.0.0.1:6379")
+CLAIM_KEY = "triage-test-run"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """A Redis database of this test run's own (1-15), claimed with a key so parallel runs never share one."""
+    from redis import Redis
+
+    base = REDIS_SERVER.rstrip("/")
+    for index in range(1, 16):
+        conn = Redis.from_url(f"{base}/{index}")
+        if conn.set(CLAIM_KEY, os.getpid(), nx=True, ex=6 * 3600):
+            yield f"{base}/{index}"
+            conn.delete(CLAIM_KEY)
+            conn.close()
+            return
+        conn.close()
+    pytest.fail("every Redis database 1-15 is claimed by another test run")
 
 
 @pytest.fixture(scope="session")
@@ -67,25 +85,31 @@ def db(pg_url, pg_engine):
     return pg_url
 
 
+def _flush_keeping_claim(conn) -> None:
+    claim = conn.get(CLAIM_KEY)
+    conn.flushdb()
+    conn.set(CLAIM_KEY, claim, ex=6 * 3600)
+
+
 @pytest.fixture
-def redis_conn():
+def redis_conn(redis_url):
     from redis import Redis
 
-    conn = Redis.from_url(REDIS_URL)
-    conn.flushdb()
+    conn = Redis.from_url(redis_url)
+    _flush_keeping_claim(conn)
     yield conn
-    conn.flushdb()
+    _flush_keeping_claim(conn)
     conn.close()
 
 
 @pytest.fixture
-def settings(db, tmp_path):
+def settings(db, redis_url, tmp_path):
     """Settings for a test installation: real PostgreSQL and Redis, files under tmp_path, no model."""
     from triage.config import Settings
 
     (tmp_path / "models").mkdir()
     return Settings(
-        database_url=db, redis_url=REDIS_URL, data_dir=tmp_path / "var", model_dir=tmp_path / "models",
+        database_url=db, redis_url=redis_url, data_dir=tmp_path / "var", model_dir=tmp_path / "models",
         log_format="text", lease_seconds=60,
     )
 
