@@ -13,6 +13,7 @@ from triage.decide import (
     Policy,
     Situation,
     action_for_labels,
+    choose_thresholds,
     decide,
     resolve_thresholds,
     unreachable_sender,
@@ -149,3 +150,16 @@ def test_action_for_labels_needs_no_database():
     assert action_for_labels("parking", "payment", "self_service_available", False, "en", unsure) == "queue"
     assert action_for_labels("parking", "payment", "self_service_available", False, "en", unsure,
                              thresholds={"service": 0.5}) == "auto_reply"
+
+
+def test_thresholds_are_chosen_for_the_most_answers_at_the_target_precision():
+    bin_day = replace(BIN_DAY_QUESTION, confidence={**SURE, "service": 0.92})
+    missed_bin = replace(BIN_DAY_QUESTION, avoidable_reason="service_failure")
+    mistaken = replace(BIN_DAY_QUESTION, confidence={**SURE, "service": 0.71})
+    pairs = [(bin_day, BIN_DAY_QUESTION)] * 30 + [(mistaken, missed_bin)] * 2
+
+    thresholds = choose_thresholds(pairs)
+    assert 0.71 < thresholds["service"] <= 0.92
+    assert thresholds["urgent"] == DEFAULT_THRESHOLDS["urgent"]
+    assert choose_thresholds(pairs[:10]) is None, "ten answers are too few to trust"
+    assert choose_thresholds([(mistaken, missed_bin)] * 40) is None

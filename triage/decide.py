@@ -14,8 +14,9 @@ several in the last hour, so two auto-responders can never loop.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import product
 from types import MappingProxyType
 from typing import Literal
 
@@ -177,3 +178,38 @@ def action_for_labels(service: str, contact_type: str, avoidable_reason: str, ur
     labels = Labels(service, contact_type, avoidable_reason, urgent, language, confidence)
     policy = Policy(thresholds=resolve_thresholds(thresholds))
     return decide(labels, Situation(channel="", recipient=""), policy).action
+
+
+TUNED_HEADS = ("service", "contact_type", "avoidable_reason")
+"""The heads `choose_thresholds` tunes; urgent and language keep their conservative floors."""
+
+
+def choose_thresholds(pairs: Iterable[tuple[Labels, Labels]], *, target: float = 0.98, min_replies: int = 20,
+                      grid: tuple[float, ...] = tuple(round(0.5 + 0.05 * i, 2) for i in range(10)),
+                      ) -> dict[str, float] | None:
+    """Per-head thresholds that answer the most held-out messages at `target` precision, for the model card.
+
+    `pairs` are (predicted, true) labels of held-out samples. An automatic reply
+    counts as right when the true labels would have sent the same answer. None
+    when no thresholds reach the target on at least `min_replies` replies (too
+    few to trust): keep the conservative defaults then.
+    """
+    no_floors = Policy(thresholds={})
+    nobody = Situation(channel="", recipient="")
+    candidates = []
+    for predicted, truth in pairs:
+        sent = decide(predicted, nobody, no_floors)
+        if sent.action == "auto_reply":
+            wanted = decide(truth, nobody, no_floors)
+            right = wanted.action == "auto_reply" and wanted.template == sent.template
+            candidates.append((predicted.confidence, right))
+    best: tuple[tuple[int, float], dict[str, float]] | None = None
+    for floors in product(grid, repeat=len(TUNED_HEADS)):
+        thresholds = {**DEFAULT_THRESHOLDS, **dict(zip(TUNED_HEADS, floors, strict=True))}
+        answered = [right for confidence, right in candidates
+                    if all(confidence.get(head, 0.0) >= floor for head, floor in thresholds.items())]
+        if len(answered) >= min_replies and sum(answered) >= target * len(answered):
+            rank = (len(answered), sum(floors))
+            if best is None or rank > best[0]:
+                best = (rank, thresholds)
+    return best[1] if best else None
