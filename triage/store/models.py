@@ -288,3 +288,16 @@ class ProcessedFile(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     created_at: Mapped[datetime] = mapped_column(utc_timestamp(), server_default=func.now())
 
+
+
+class StaffUser(Base):
+    """A member of the correspondence team (`agent`) or a `supervisor`; the password is kept as a scrypt hash."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(utc_timestamp(), server_default=func.now())
