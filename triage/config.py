@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     public_base_url: str | None = Field(
         None, description="Public URL of the web application (Twilio signs it; used behind a proxy)."
     )
+    environment: Literal["development", "production"] = Field(
+        "development", description="`production` refuses a missing or placeholder secret key and sends "
+                                   "the staff session cookie over HTTPS only."
+    )
+    secret_key: str | None = Field(
+        None, description="Signs the staff pages' session cookie (32+ random characters). Unset in development "
+                          "means a random key per start, so staff sign in again after a restart."
+    )
+    staff_session_hours: int = Field(8, description="How long a staff sign-in lasts, in hours.")
 
     # --- classifier ------------------------------------------------------------
     model_dir: Path = Field(Path("models"), description="Versioned classifier models and the current pointer.")

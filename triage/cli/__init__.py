@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "db": "triage.cli.db",
     "sweep": "triage.cli.sweep",
     "telegram": "triage.cli.telegram",
+    "staff": "triage.cli.staff",
+    "report": "triage.cli.report",
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from triage.runtime import Runtime
-from triage.web import chat, health, sms, telegram
+from triage.web import chat, health, sms, staff_auth, telegram
 
 
 def create_app(rt: Runtime) -> FastAPI:
@@ -19,4 +19,5 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(sms.router)
     app.include_router(telegram.router)
     chat.install(app, rt)
+    staff_auth.install(app, rt)
     return app
