@@ -61,6 +61,9 @@ class Settings(BaseSettings):
 
     # --- classifier ------------------------------------------------------------
     model_dir: Path = Field(Path("models"), description="Versioned classifier models and the current pointer.")
+    promotion_tolerance: float = Field(
+        0.01, description="How far below the current model a candidate may score on any head and still be promoted."
+    )
 
     # --- decisions and replies -------------------------------------------------
     duty_email: str | None = Field(None, description="Address alerted at once about urgent messages.")

@@ -20,6 +20,10 @@ COMMANDS: dict[str, str] = {
     "db": "triage.cli.db",
     "sweep": "triage.cli.sweep",
     "telegram": "triage.cli.telegram",
+    "classify": "triage.cli.classify",
+    "train": "triage.cli.train",
+    "evaluate": "triage.cli.evaluate",
+    "models": "triage.cli.models",
     "staff": "triage.cli.staff",
     "report": "triage.cli.report",
 }

@@ -1,0 +1,139 @@
+"""Speed and size of the classifier against the issue's targets (a benchmark, not a test).
+
+    .venv/bin/python bench/bench_classify.py                      # the current model in models/
+    .venv/bin/python bench/bench_classify.py --encoder DIR        # also a model trained with that encoder
+    .venv/bin/python bench/bench_classify.py --skip-training
+
+Each measurement runs in a fresh process pinned to one core (training gets two),
+so import costs and lazily loaded parts are counted where a worker would pay them.
+Results are printed and written to bench/results/classify.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGETS = {"load_seconds": ("<=", 2.0), "single_p99_ms": ("<=", 50.0), "rss_mb": ("<=", 400.0),
+           "batch_msgs_per_s": (">=", 2000.0), "batch_msgs_per_s_with_embeddings": (">=", 500.0),
+           "training_seconds": ("<=", 90.0)}
+
+LOAD = """
+import json, os, sys, time
+os.sched_setaffinity(0, {0})
+started = time.perf_counter()
+from triage.classify import load_classifier
+model = load_classifier(sys.argv[1], sys.argv[2])
+loaded = time.perf_counter()
+model.predict("warm up: bin missed", channel="sms")
+print(json.dumps({"load_seconds": loaded - started, "first_prediction_seconds": time.perf_counter() - loaded}))
+"""
+
+SPEED = """
+import json, os, sys, time
+os.sched_setaffinity(0, {0})
+from triage.classify import load_classifier
+from triage.classify.dataset import load_samples, split
+from triage.classify.model import Message
+model = load_classifier(sys.argv[1], sys.argv[2])
+held_out = split(load_samples(sys.argv[3]))[1]
+messages = [Message(s.text, s.channel, s.subject) for s in held_out]
+model.predict_many(messages[:64])
+started = time.perf_counter()
+rounds = 3
+for _ in range(rounds):
+    for i in range(0, len(messages), 256):
+        model.predict_many(messages[i:i + 256])
+batch = rounds * len(messages) / (time.perf_counter() - started)
+latencies = []
+for m in messages[:500]:
+    t = time.perf_counter()
+    model.predict(m.text, channel=m.channel, subject=m.subject)
+    latencies.append((time.perf_counter() - t) * 1000)
+latencies.sort()
+rss = int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) / 1024
+print(json.dumps({"batch_msgs_per_s": batch, "single_p50_ms": latencies[len(latencies) // 2],
+                  "single_p99_ms": latencies[int(len(latencies) * 0.99) - 1], "rss_mb": rss,
+                  "messages": len(messages)}))
+"""
+
+TRAIN = """
+import json, os, sys, time
+os.sched_setaffinity(0, {0, 1} & os.sched_getaffinity(0))
+from triage.classify.dataset import load_samples
+from triage.classify.training import TrainConfig, train
+samples = load_samples(sys.argv[1])
+started = time.perf_counter()
+result = train(samples, TrainConfig(encoder=sys.argv[3] or None), "bench")
+seconds = time.perf_counter() - started
+result.model.save(sys.argv[2])
+print(json.dumps({"training_seconds": seconds, "samples": len(samples)}))
+"""
+
+
+def measure(script: str, *args: str) -> dict:
+    env = os.environ | {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env,
+                            cwd=REPO, check=False)
+    if result.returncode != 0:
+        raise SystemExit(result.stderr)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def model_size_mb(directory: Path) -> float:
+    return sum(p.stat().st_size for p in directory.iterdir() if p.is_file()) / 1e6
+
+
+def bench(model_dir: Path, version: str | None, data: Path) -> dict:
+    from triage.classify.registry import current_version, model_path
+
+    version = version or current_version(model_dir)
+    figures = {"model": version, "size_mb": round(model_size_mb(model_path(model_dir, version)), 1)}
+    figures |= measure(LOAD, str(model_dir), version)
+    figures |= measure(SPEED, str(model_dir), version, str(data))
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=Path, default=REPO / "models")
+    parser.add_argument("--data", type=Path, default=REPO / "training_data")
+    parser.add_argument("--encoder", type=Path, help="also train and measure a model with this MiniLM encoder")
+    parser.add_argument("--skip-training", action="store_true")
+    args = parser.parse_args()
+
+    results = {"current": bench(args.models, None, args.data)}
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_training:
+            results["training"] = measure(TRAIN, str(args.data), str(Path(tmp) / "plain"), "")
+        if args.encoder:
+            trained = measure(TRAIN, str(args.data), str(Path(tmp) / "embedded"), str(args.encoder))
+            results["with_embeddings"] = bench(Path(tmp), "embedded", args.data) | {
+                "training_seconds": round(trained["training_seconds"], 1)}
+
+    checks = {"load_seconds": results["current"]["load_seconds"],
+              "single_p99_ms": results["current"]["single_p99_ms"], "rss_mb": results["current"]["rss_mb"]}
+    checks["batch_msgs_per_s"] = results["current"]["batch_msgs_per_s"]
+    if "training" in results:
+        checks["training_seconds"] = results["training"]["training_seconds"]
+    if "with_embeddings" in results:
+        checks["batch_msgs_per_s_with_embeddings"] = results["with_embeddings"]["batch_msgs_per_s"]
+    print(json.dumps(results, indent=2))
+    print(f"\n{'measure':<36}{'value':>10}  target")
+    for name, value in checks.items():
+        sense, target = TARGETS[name]
+        met = value <= target if sense == "<=" else value >= target
+        print(f"{name:<36}{value:>10.2f}  {sense} {target:g}  {'ok' if met else 'MISSED'}")
+    out = REPO / "bench" / "results" / "classify.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results | {"checks": checks}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

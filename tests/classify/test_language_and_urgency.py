@@ -1,0 +1,55 @@
+"""Language on short texts, and the urgent lexicon in English and Welsh (with its hard negatives)."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.classify.language import LanguageDetector
+from triage.classify.urgency import urgent_reasons
+
+DETECTOR = LanguageDetector()
+
+
+@pytest.mark.parametrize("text, language", [
+    ("missed bin pls", "en"),
+    ("hi can u renew my books thx", "en"),
+    ("bin heb ei gasglu", "cy"),
+    ("golau stryd wedi torri", "cy"),
+    ("Faint o'r gloch mae'r llyfrgell yn cau heno?", "cy"),
+    ("Dzień dobry, nie zabrano moich śmieci od dwóch tygodni.", "other"),
+    ("Hola, me mudé a un piso nuevo y quiero registrarme para votar.", "other"),
+    ("مرحبا، لقد أرسلت كشوف الحساب البنكي مرتين", "other"),
+    ("STOP", "en"),
+])
+def test_language_of_short_and_long_texts(text, language):
+    assert DETECTOR.detect(text) == language
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("strong smell of gas in my kitchen, flat 2", "gas_leak"),
+    ("there are wires hanging out of the lamp post at knee height", "exposed_wiring"),
+    ("water is pouring through the ceiling into my kitchen", "flooding_home"),
+    ("the chimney on the empty house is swaying in the wind and bricks came down", "dangerous_structure"),
+    ("I've been saving my tablets up", "suicide_self_harm"),
+    ("my husband hits me and I'm scared to go to bed", "domestic_abuse"),
+    ("little boy about 6 on his own outside, door locked", "child_at_risk"),
+    ("me and my 2 kids have nowhere to sleep tonight", "nowhere_to_sleep"),
+    ("no heating since Friday and she's 88", "no_heat_or_water_vulnerable"),
+    ("Mae'r plentyn drws nesa yn cael ei daro bob nos", "domestic_abuse"),
+    ("arogl nwy cryf yn y gegin", "gas_leak"),
+    ("does gen i nunlle i gysgu heno", "nowhere_to_sleep"),
+])
+def test_lexicon_names_why_a_message_is_urgent(text, reason):
+    assert reason in urgent_reasons(text)
+
+
+@pytest.mark.parametrize("text", [
+    "URGENT!!! my bin has not been collected AGAIN",
+    "I want to query my gas bill, it seems too high",
+    "the noise from number 8 is MURDER, this is going to kill me",
+    "can I run my dog grooming business from the garage?",
+    "the football pitch has no lights working",
+    "my application can't go on the waiting list until I send proof of address",
+])
+def test_lexicon_ignores_everyday_words_of_danger(text):
+    assert urgent_reasons(text) == ()

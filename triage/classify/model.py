@@ -1,0 +1,91 @@
+"""The trained classifier: shared features, three calibrated label heads, the urgent head and language.
+
+`TriageModel` is what `load_classifier` returns and the triage job calls; it holds
+fitted scikit-learn objects only (saved with skops by `persistence.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from triage.classify.features import TriageFeatures
+from triage.classify.language import LanguageDetector
+from triage.classify.prediction import Prediction
+from triage.classify.taxonomy import LABEL_HEADS
+from triage.classify.textprep import PreparedText, prepare
+from triage.classify.urgency import urgent_reasons
+
+
+@dataclass(frozen=True)
+class Message:
+    """One thing to classify, as the CLI and the triage job have it."""
+
+    text: str
+    channel: str
+    subject: str | None = None
+
+
+@dataclass
+class TriageModel:
+    version: str
+    features: TriageFeatures
+    heads: Mapping[str, object]
+    """service / contact_type / avoidable_reason -> fitted classifier with calibrated `predict_proba`."""
+    urgent_model: object
+    urgent_threshold: float
+    """Model probability at or above which a message is urgent even when no lexicon rule fired."""
+    urgent_rule_precision: float = 0.0
+    """Share of training messages flagged by a lexicon rule that really were urgent."""
+    language_confidence: Mapping[str, float] = field(default_factory=dict)
+    """Measured accuracy of each language-decision path (see `LanguageDetector.explain`)."""
+    card: Mapping = field(default_factory=dict)
+    language: LanguageDetector = field(default_factory=LanguageDetector)
+
+    def predict(self, text: str, *, channel: str, subject: str | None = None) -> Prediction:
+        return self.predict_many([Message(text, channel, subject)])[0]
+
+    def predict_many(self, messages: Sequence[Message]) -> list[Prediction]:
+        """Classify a batch: one spaCy pass and one matrix product per head for all of them."""
+        if not messages:
+            return []
+        docs = [prepare(m.text, channel=m.channel, subject=m.subject) for m in messages]
+        matrix = self.features.transform(docs)
+        probabilities = {head: (self.heads[head].classes_, self.heads[head].predict_proba(matrix))
+                         for head in LABEL_HEADS}
+        urgent_p = self.urgent_model.predict_proba(matrix)[:, 1]
+        return [self._prediction(i, doc, probabilities, float(urgent_p[i])) for i, doc in enumerate(docs)]
+
+    def _prediction(self, i: int, doc: PreparedText, probabilities: Mapping, urgent_p: float) -> Prediction:
+        labels, confidence = {}, {}
+        for head, (classes, matrix) in probabilities.items():
+            best = int(np.argmax(matrix[i]))
+            labels[head], confidence[head] = str(classes[best]), round(float(matrix[i][best]), 4)
+        service_classes, service_p = probabilities["service"]
+        top3 = tuple((str(service_classes[j]), round(float(service_p[i][j]), 4))
+                     for j in np.argsort(-service_p[i])[:3])
+        rules = urgent_reasons(doc.plain)
+        reasons = rules + ((f"model (p={urgent_p:.2f})",) if urgent_p >= self.urgent_threshold else ())
+        language, path = self.language.explain(doc.plain)
+        # probability of the answer given, as for the other heads
+        confidence["urgent"] = round(max(urgent_p, self.urgent_rule_precision if rules else 0.0)
+                                     if reasons else 1.0 - urgent_p, 4)
+        confidence["language"] = round(float(self.language_confidence.get(path, 0.5)), 4)
+        return Prediction(service=labels["service"], contact_type=labels["contact_type"],
+                          avoidable_reason=labels["avoidable_reason"], urgent=bool(reasons), language=language,
+                          confidence=confidence, service_top3=top3, entities=doc.entities,
+                          urgent_reasons=reasons, model_version=self.version)
+
+    def save(self, directory: Path) -> Path:
+        from triage.classify.persistence import save_model
+
+        return save_model(self, Path(directory))
+
+    @classmethod
+    def load(cls, directory: Path) -> TriageModel:
+        from triage.classify.persistence import load_model
+
+        return load_model(Path(directory))

@@ -1,0 +1,90 @@
+"""From a raw message to the text the models read: cleaned, entities found and masked, lemmatised.
+
+spaCy runs as a blank English pipeline with the lookup lemmatiser from
+spacy-lookups-data, so nothing is downloaded at run time and a worker starts fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from triage.classify.cleaning import clean_message, repair_ocr
+from triage.classify.entities import find_entities, group_by_kind, mask
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    body: str
+    """The resident's own words (quoted replies, signature and boilerplate removed)."""
+    plain: str
+    """Subject and body as written (read by the sentence encoder, which needs real words)."""
+    masked: str
+    """Channel marker, subject and body with entities replaced by placeholder tokens (read by the n-grams)."""
+    entities: dict[str, list[str]] = field(default_factory=dict)
+    removed: tuple[str, ...] = ()
+
+
+def prepare(text: str, *, channel: str, subject: str | None = None) -> PreparedText:
+    cleaned = clean_message(text)
+    body = repair_ocr(cleaned.body or text.strip())
+    head = f"{subject}\n" if subject else ""
+    found = find_entities(head + body)
+    entities = group_by_kind(found)
+    for kind, values in group_by_kind(find_entities(cleaned.signature)).items():
+        entities.setdefault(kind, [])
+        entities[kind] += [v for v in values if v not in entities[kind]]
+    masked = f"channel_{channel} " + mask(head + body, found)
+    return PreparedText(body=body, plain=head + body, masked=masked, entities=entities, removed=cleaned.removed)
+
+
+def build_spacy():
+    """A blank English pipeline with the lookup lemmatiser (tables from spacy-lookups-data)."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+class SpacyLemmatizer(TransformerMixin, BaseEstimator):
+    """Turns texts into lower-case lemma strings ("bins weren't collected" -> "bin be not collect").
+
+    The spaCy pipeline is built lazily on first use and never saved with the model,
+    so `clone`, `get_params` and safe serialisation all work on this estimator.
+    """
+
+    def __init__(self, batch_size: int = 256):
+        self.batch_size = batch_size
+
+    def fit(self, texts: Iterable[str], y=None):
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, texts: Iterable[str]) -> list[str]:
+        nlp, lemmas = self._pipeline()
+        # the lookup lemmatiser is a table lookup per token: reading the table directly gives the same
+        # lemmas as running the pipe, at half the cost (no Doc-level component call per message)
+        return [" ".join(lemmas.get(token.orth, token.orth_).lower() for token in doc if not token.is_space)
+                for doc in nlp.tokenizer.pipe(list(texts), batch_size=self.batch_size)]
+
+    def _pipeline(self):
+        loaded = self.__dict__.get("_nlp")
+        if loaded is None:
+            nlp = build_spacy()
+            loaded = self.__dict__["_nlp"] = (nlp, nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup"))
+        return loaded
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_nlp", None)
+        return state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False
+        return tags
