@@ -3,7 +3,7 @@
 # Installs only what is missing, so a second run costs nothing.
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym chromium chromium-driver
+PACKAGES=(dovecot-imapd tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym tesseract-ocr-osd chromium chromium-driver
           fonts-dejavu-core poppler-utils)
 missing=()
 for pkg in "${PACKAGES[@]}"; do

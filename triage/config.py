@@ -103,9 +103,20 @@ class Settings(BaseSettings):
     )
 
     # --- post ------------------------------------------------------------------
-    post_inbox: Path | None = Field(None, description="Folder the scanner writes into.")
+    post_inbox: Path | None = Field(
+        None, description="Folder the scanner writes into (watched; `processed/` and `failed/` are made inside)."
+    )
     post_outbox: Path | None = Field(None, description="Folder reply letters are written to for printing.")
+    post_max_bytes: int = Field(50 * 1024 * 1024, description="Largest scan file taken, in bytes.")
+    post_max_pages: int = Field(20, description="Most pages read from one scan file.")
+    post_upload_token: str | None = Field(
+        None, description="Bearer token for POST /post/upload; unset turns the upload endpoint off."
+    )
     ocr_langs: str = Field("eng+cym", description="Tesseract languages.")
+    ocr_min_confidence: float = Field(
+        80.0, description="Mean OCR word confidence (0-100) below which a page is flagged for a person to read."
+    )
+    ocr_workers: int = Field(2, description="Pages OCR'd at once (one Tesseract process each).")
 
     @field_validator("data_dir", "model_dir", mode="after")
     @classmethod

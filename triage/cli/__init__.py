@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "db": "triage.cli.db",
     "sweep": "triage.cli.sweep",
     "telegram": "triage.cli.telegram",
+    "post": "triage.cli.post",
     "classify": "triage.cli.classify",
     "train": "triage.cli.train",
     "evaluate": "triage.cli.evaluate",

@@ -116,6 +116,10 @@ def _services(rt) -> list[Service]:
     telegram_poller = polling_service(rt)
     if telegram_poller is not None:
         services.append(telegram_poller)
+    if rt.settings.post_inbox:
+        from triage.connectors.post.watcher import PostWatcher
+
+        services.append(PostWatcher.for_runtime(rt))
     return services
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from triage.runtime import Runtime
-from triage.web import chat, health, sms, staff_auth, telegram
+from triage.web import chat, health, post, sms, staff_auth, telegram
 
 
 def create_app(rt: Runtime) -> FastAPI:
@@ -18,6 +18,7 @@ def create_app(rt: Runtime) -> FastAPI:
     app.include_router(health.router)
     app.include_router(sms.router)
     app.include_router(telegram.router)
+    app.include_router(post.router)
     chat.install(app, rt)
     staff_auth.install(app, rt)
     return app
