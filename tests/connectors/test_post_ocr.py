@@ -7,6 +7,7 @@ Tesseract version drift. `bench/bench_ocr.py` measures the same over more pages.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -35,6 +36,19 @@ pytestmark = pytest.mark.slow
 
 OWN = OwnDetails.from_council(load_council().raw)
 READER = ScanReader(Tesseract("eng+cym"), min_confidence=80)
+
+
+@pytest.mark.parametrize(("noise", "despeckled", "skew"), [
+    (CLEAN, False, 0.0), (NOISY, True, -2.5), (Noise(angle=-6, contrast=0.6), False, 6.0),
+    (Noise(angle=3.2, speckle=0.01, blur=1.0), True, -3.2),
+])
+def test_clean_up_straightens_every_page_but_despeckles_only_speckled_ones(noise, despeckled, skew):
+    from triage.connectors.post.cleanup import clean_page
+
+    cleaned = clean_page(add_noise(draw_letter(ENGLISH_NO_CONTACT, dpi=150), noise))
+    assert cleaned.despeckled is despeckled
+    assert abs(cleaned.skew - skew) <= 0.2
+    assert set(np.unique(np.asarray(cleaned.image))) <= {0, 255}
 
 
 def test_a_clean_scan_is_read_almost_exactly():

@@ -5,6 +5,9 @@ noise (grey-on-grey, blur, speckle, a crooked page), eng+cym, character error
 rate against the typed text:
 
 - a 3x3 median filter removes speckle: 4-10 % CER down to 0.1-0.8 % on heavy noise;
+  but on clean 150 dpi pages it thins strokes (99.8 % accuracy down to 98.7-99.3 %),
+  so it runs only on pages that are speckled (isolated dark pixels above
+  SPECKLE_SHARE of the ink: clean pages measured 0-3 %, speckled ones 10-28 %);
 - Otsu binarisation after it: small gains on its own, but it is what makes
   deskewing safe (rotating a grey page pads it with white, and Tesseract's own
   threshold then turns the whole grey page black: 100 % CER);
@@ -30,6 +33,8 @@ MIN_SKEW = 0.3
 """Degrees below which a page is left as it is (rotating costs a little sharpness)."""
 PROFILE_WIDTH = 1000
 """Pixels across the copy the skew is measured on (enough for 0.1 degree, cheap)."""
+SPECKLE_SHARE = 0.06
+"""Share of dark pixels with at most one dark neighbour above which a page is despeckled."""
 BLANK_INK = 0.002
 """Share of dark pixels below which a page with no words is taken for a blank side."""
 
@@ -42,18 +47,22 @@ class CleanPage:
     """Degrees the page was turned (counter-clockwise) to straighten it."""
     ink: float
     """Share of dark pixels."""
+    despeckled: bool
 
 
 def clean_page(image: Image.Image) -> CleanPage:
     gray = ImageOps.exif_transpose(image).convert("L")
-    binary = otsu(gray.filter(ImageFilter.MedianFilter(3)))
+    binary = otsu(gray)
+    despeckled = speckle_share(binary) > SPECKLE_SHARE
+    if despeckled:
+        binary = otsu(gray.filter(ImageFilter.MedianFilter(3)))
     ink = float((np.asarray(binary) < 128).mean())
     angle = skew_angle(binary)
     if abs(angle) >= MIN_SKEW:
         binary = binary.rotate(angle, resample=Image.Resampling.NEAREST, expand=True, fillcolor=255)
     else:
         angle = 0.0
-    return CleanPage(binary, round(angle, 2), ink)
+    return CleanPage(binary, round(angle, 2), ink, despeckled)
 
 
 def otsu(gray: Image.Image) -> Image.Image:
@@ -69,6 +78,16 @@ def otsu(gray: Image.Image) -> Image.Image:
         return gray  # one grey level: nothing to separate
     threshold = int(np.nanargmax(np.where(np.isfinite(between), between, np.nan)))
     return Image.fromarray(np.where(pixels > threshold, 255, 0).astype(np.uint8))
+
+
+def speckle_share(binary: Image.Image) -> float:
+    """Share of the dark pixels that have at most one dark neighbour: dust and toner, not letters."""
+    dark = np.asarray(binary) < 128
+    padded = np.pad(dark, 1).astype(np.uint8)
+    height, width = dark.shape
+    neighbours = sum(padded[1 + dy:1 + dy + height, 1 + dx:1 + dx + width]
+                     for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+    return float((dark & (neighbours <= 1)).sum() / max(int(dark.sum()), 1))
 
 
 def skew_angle(binary: Image.Image) -> float:

@@ -48,6 +48,7 @@ class Page:
     """A person should read this page from the scan: the OCR text is not to be trusted."""
     rotated: int = 0
     skew: float = 0.0
+    despeckled: bool = False
 
     def meta(self) -> dict:
         return {key: value for key, value in asdict(self).items() if key != "text"}
@@ -112,10 +113,10 @@ class ScanReader:
             raise BadScan("unreadable", f"page {source.number}: {exc}") from None
 
     def _ocr_page(self, number: int, image: Image.Image, dpi: int) -> Page:
-        skew, ink = 0.0, None
+        skew, ink, despeckled = 0.0, None, False
         if self.clean:
             cleaned = clean_page(image)
-            image, skew, ink = cleaned.image, cleaned.skew, cleaned.ink
+            image, skew, ink, despeckled = cleaned.image, cleaned.skew, cleaned.ink, cleaned.despeckled
         result, rotated = self.tesseract.recognise(image, dpi), 0
         if not self._trusted(result):
             turn = self.tesseract.orientation(image, dpi)
@@ -126,7 +127,7 @@ class ScanReader:
         if result.words == 0 and ink is not None and ink < BLANK_INK:
             return Page(number, "", "blank", skew=skew)
         return Page(number, result.text, "ocr", result.confidence, flagged=not self._trusted(result),
-                    rotated=rotated, skew=skew)
+                    rotated=rotated, skew=skew, despeckled=despeckled)
 
     def _trusted(self, result: Recognised) -> bool:
         return result.confidence is not None and result.confidence >= self.min_confidence
