@@ -155,3 +155,12 @@ def test_a_born_digital_pdf_has_its_fields_found_from_its_text_layer():
     assert [page.source for page in scan.pages] == ["text_layer"]
     fields = extract(scan.text, OWN)
     assert fields.name == "Mr Arthur Penhaligon" and fields.postcode == "EX2 9LD"
+
+
+def test_another_offices_address_on_the_letter_is_not_taken_for_the_writers():
+    text = ("Council Tax Section\nPO Box 77\nExampleton\nEX9 9ZZ\n\nDear Sir,\n\nPlease stop writing to my late "
+            "mother at her old address, 4 Quay Street, EX7 1AB.\n\nYours faithfully,\n\nMr Owen Price\n\n"
+            "Mr Owen Price\n61 Bridge Road\nExampleton\nEX6 3HT")
+    fields = extract(text, OWN)
+    assert fields.name == "Mr Owen Price"
+    assert fields.address == ("61 Bridge Road", "Exampleton", "EX6 3HT")

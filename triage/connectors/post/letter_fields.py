@@ -34,6 +34,10 @@ CLOSING = re.compile(
     r"^(?:yours\s+(?:sincerely|faithfully|truly)|(?:kind|best|warm)\s+regards|regards|best\s+wishes|many\s+thanks"
     r"|thank\s+you|yn\s+gywir|yr\s+eiddoch\s+yn\s+gywir|yn\s+ddiffuant|cofion(?:\s+(?:cynnes|gorau))?)\W*$",
     re.IGNORECASE)
+ORGANISATION = re.compile(
+    r"\b(?:council|cyngor|county\s+hall|town\s+hall|civic\s+cent(?:re|er)|p\.?\s?o\.?\s+box|blwch\s+post"
+    r"|customer\s+services|gwasanaethau\s+cwsmeriaid)\b", re.IGNORECASE)
+"""Words that mark an address as an office's (ours, or another department's), not a resident's."""
 SALUTATION = re.compile(r"^(?:dear|annwyl|f'?annwyl|to whom it may concern)\b", re.IGNORECASE)
 SUBJECT = re.compile(r"^\s*(?:re|subject|ynghylch|parthed|pwnc)\s*[:.\-]\s*(.+?)\s*$", re.IGNORECASE)
 
@@ -111,12 +115,12 @@ class LetterFields:
 
 def extract(text: str, own: OwnDetails = OwnDetails()) -> LetterFields:  # noqa: B008 - frozen, immutable
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    address = find_address(lines, own)
-    name = find_name(lines, address)
+    name = signed_name(lines)
+    address = choose_address(address_blocks(lines, own), name)
     if address and name and _same_person(address[0], name):
         address = address[1:]
-    elif address and not name and TITLED.match(address[0]) and NAME.match(address[0]):
-        name, address = address[0], address[1:]
+    elif address and not name and TITLED.match(address[0]) and _looks_like_name(address[0]):
+        name, address = address[0].strip(" ,."), address[1:]
     notes = tuple(note for note, missing in (("no postal address found", not address),
                                               ("no sender name found", not name)) if missing)
     return LetterFields(
@@ -127,8 +131,9 @@ def extract(text: str, own: OwnDetails = OwnDetails()) -> LetterFields:  # noqa:
     )
 
 
-def find_address(lines: list[str], own: OwnDetails) -> tuple[str, ...]:
-    """The first run of address-like lines ending in a postcode that is not the council's."""
+def address_blocks(lines: list[str], own: OwnDetails) -> list[tuple[str, ...]]:
+    """Runs of address-like lines ending in a postcode, leaving out the council's and other offices'."""
+    blocks = []
     for index, line in enumerate(lines):
         postcode = _ending_postcode(line)
         if not postcode or postcode in own.postcodes:
@@ -142,19 +147,28 @@ def find_address(lines: list[str], own: OwnDetails) -> tuple[str, ...]:
             if not _address_like(previous):
                 break
             block.insert(0, previous)
-        return tuple(block)
-    return ()
+            if TITLED.match(previous):
+                break  # "Mrs J Smith" heads an address: what is above it is something else
+        if not any(ORGANISATION.search(part) for part in block):
+            blocks.append(tuple(block))
+    return blocks
 
 
-def find_name(lines: list[str], address: tuple[str, ...]) -> str | None:
-    """The name typed under the closing; else a titled name heading the address."""
+def choose_address(blocks: list[tuple[str, ...]], name: str | None) -> tuple[str, ...]:
+    """The writer's address: the one headed by the name they signed with, else the first on the page."""
+    for block in blocks:
+        if name and _same_person(block[0], name):
+            return block
+    return blocks[0] if blocks else ()
+
+
+def signed_name(lines: list[str]) -> str | None:
+    """The name typed under the closing ("Yours sincerely", "Yn gywir")."""
     for index, line in enumerate(lines):
         if CLOSING.match(line):
             for following in [candidate for candidate in lines[index + 1:] if candidate][:3]:
                 if _looks_like_name(following):
                     return following.strip(" ,.")
-    if address and TITLED.match(address[0]) and _looks_like_name(address[0]):
-        return address[0].strip(" ,.")
     return None
 
 
