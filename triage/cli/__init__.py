@@ -19,6 +19,8 @@ COMMANDS: dict[str, str] = {
     "cases": "triage.cli.cases",
     "db": "triage.cli.db",
     "sweep": "triage.cli.sweep",
+    "smtp": "triage.cli.smtp",
+    "imap": "triage.cli.imap",
     "telegram": "triage.cli.telegram",
     "post": "triage.cli.post",
     "classify": "triage.cli.classify",

@@ -110,9 +110,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _services(rt) -> list[Service]:
     """The listeners configured for this installation, in start order."""
+    from triage.connectors.email.imap_poller import ImapPoller
+    from triage.connectors.email.smtp_server import SmtpServer
     from triage.connectors.telegram.polling import polling_service
 
-    services: list[Service] = []
+    services: list[Service] = [SmtpServer.from_settings(rt.settings, rt.intake)]
+    if rt.settings.imap_url:
+        services.append(ImapPoller.from_settings(rt.settings, rt.intake))
     telegram_poller = polling_service(rt)
     if telegram_poller is not None:
         services.append(telegram_poller)
