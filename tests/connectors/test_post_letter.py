@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.connectors.post_letters import ENGLISH_BIN, ENGLISH_NO_CONTACT, LetterSpec, text_pdf
+from tests.connectors.post_letters import ENGLISH_BIN, ENGLISH_NO_CONTACT, WELSH_LIBRARY, LetterSpec, text_pdf
 from tests.helpers import drain
 from triage import runtime as runtime_module
 from triage.config import Settings
@@ -181,3 +181,26 @@ def test_a_letter_that_gives_only_a_mobile_is_answered_by_sms(posting):
 
     (reply,) = replies_for(posting, message_id)
     assert (reply.channel, reply.recipient) == ("sms", "+447400900456")
+
+
+def test_a_welsh_letter_is_answered_with_a_welsh_letter_once_a_model_is_installed(posting):
+    from tests.conftest import REPO
+    from triage.classify import ModelNotFound, load_classifier
+
+    try:
+        load_classifier(REPO / "models")
+    except ModelNotFound:
+        pytest.skip("no classifier model committed in models/ yet: the reply's language needs one")
+    classified = replace(posting, settings=posting.settings.model_copy(update={"model_dir": REPO / "models"}))
+    runtime_module.install(classified)
+    message_id = take(classified, text_pdf(WELSH_LIBRARY))
+    drain(classified)
+
+    with classified.sessions() as session:
+        assert session.get(Message, message_id).language == "cy"
+    (reply,) = replies_for(classified, message_id)
+    assert (reply.channel, reply.language, reply.status) == ("post", "cy", "sent_to_print")
+    text = subprocess.run(["pdftotext", reply.provider_id, "-"], capture_output=True, text=True).stdout
+    assert "Annwyl" in text and "Cyngor Bwrdeistref Enghraifft" in text and "Dyddiad:" in text
+    window = " ".join(w[4] for w in words(Path(reply.provider_id)) if in_window(w))
+    assert window == "Mr Dafydd ap Gruffydd Bryn Awel 5 Heol y Bont Llanfair LL55 4RT"
