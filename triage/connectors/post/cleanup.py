@@ -15,6 +15,9 @@ rate against the typed text:
   (Tesseract drops whole lines, with high confidence on what it keeps) to 0-1.5 %;
 - upscaling 150-200 dpi pages to 300 dpi made things worse (17-55 % CER) and was dropped;
 - autocontrast alone did less than the median filter and is subsumed by Otsu.
+
+All together (bench, 24 pages): clean pages 99.91 % accurate against 99.93 %
+without clean-up; noisy pages 99.65 % against 74.34 %.
 """
 
 from __future__ import annotations
