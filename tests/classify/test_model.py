@@ -94,3 +94,15 @@ def test_an_untrusted_type_is_refused_even_with_a_matching_card(model_dir):
 
 def test_model_file_is_skops_not_pickle(model_dir):
     assert zipfile.is_zipfile(model_dir / "tiny" / ESTIMATORS_FILE)
+
+
+def test_feature_estimators_follow_sklearn_conventions(tiny_model):
+    """`clone` and `get_params` work, and the lazily built spaCy pipeline is never part of the saved state."""
+    from sklearn.base import clone
+
+    features = tiny_model.features
+    assert clone(features).get_params()["max_chars"] == features.max_chars
+    lemmatizer = features.lemmatizer_
+    lemmatizer.transform(["bins weren't collected"])
+    assert "_nlp" in lemmatizer.__dict__ and "_nlp" not in lemmatizer.__getstate__()
+    assert lemmatizer.transform(["bins weren't collected"]) == ["bin be not collect"]

@@ -24,9 +24,3 @@ def ids(family: str) -> tuple[str, ...]:
 def channels() -> tuple[str, ...]:
     return tuple(taxonomy()["channel"])
 
-
-def display_name(family: str, label: str) -> str:
-    for entry in taxonomy()[family]:
-        if entry["id"] == label:
-            return entry["name"]
-    raise KeyError(f"{label!r} is not a {family} id")

@@ -24,7 +24,6 @@ class PreparedText:
     masked: str
     """Channel marker, subject and body with entities replaced by placeholder tokens (read by the n-grams)."""
     entities: dict[str, list[str]] = field(default_factory=dict)
-    removed: tuple[str, ...] = ()
 
 
 def prepare(text: str, *, channel: str, subject: str | None = None) -> PreparedText:
@@ -37,7 +36,7 @@ def prepare(text: str, *, channel: str, subject: str | None = None) -> PreparedT
         entities.setdefault(kind, [])
         entities[kind] += [v for v in values if v not in entities[kind]]
     masked = f"channel_{channel} " + mask(head + body, found)
-    return PreparedText(body=body, plain=head + body, masked=masked, entities=entities, removed=cleaned.removed)
+    return PreparedText(body=body, plain=head + body, masked=masked, entities=entities)
 
 
 def build_spacy():

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 HELP = "Train a new classifier model from the labelled corpus and write it to the model directory."
+DEFAULT_ENCODER = Path("encoders") / "minilm-l6-static"
+"""The static MiniLM word-piece table shipped with the project (made by triage.classify.encoder_export)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (same data and seed give the same model)")
     parser.add_argument("--version", help="name of the new model (default: a timestamp)")
     parser.add_argument("--embeddings", type=Path, metavar="DIR",
-                        help="train with MiniLM features from this exported encoder directory (static or ONNX)")
+                        help="exported MiniLM encoder to add embedding features from (static or ONNX; default: "
+                             f"{DEFAULT_ENCODER} in the model directory)")
+    parser.add_argument("--no-embeddings", action="store_true",
+                        help="train the pure TF-IDF model (the fallback that needs no encoder)")
     parser.add_argument("--compare", type=Path, action="append", default=[], metavar="ENCODER_DIR",
                         help="also train variants with this encoder (static or ONNX export) and record the "
                              "comparison in the model card (repeatable; slow)")
@@ -53,10 +59,12 @@ def run(args: argparse.Namespace) -> int:
     version = args.version or new_version(model_dir)
     if (model_dir / version).exists():
         raise UserError(f"model {version} already exists in {model_dir}")
-    config = TrainConfig(seed=args.seed, encoder=str(args.embeddings) if args.embeddings else None)
+    config = TrainConfig(seed=args.seed, encoder=_encoder(args, model_dir))
     _progress(f"training {version} on {args.data} ({len(samples)} samples)")
     result = train(samples, config, version, extra=extra, progress=_progress)
     card = dict(result.model.card)
+    if config.encoder:
+        card["encoder"] = json.loads((Path(config.encoder) / "encoder.json").read_text(encoding="utf-8"))
     thresholds = _auto_reply_thresholds(result.model, result.held_out)
     if thresholds:
         card["thresholds"] = thresholds
@@ -75,6 +83,20 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"current model is still {current}; promote with: triage models promote {version}")
     return 0
+
+
+def _encoder(args: argparse.Namespace, model_dir: Path) -> str | None:
+    from triage.cli import UserError
+
+    if args.no_embeddings:
+        return None
+    encoder = args.embeddings or model_dir / DEFAULT_ENCODER
+    if not encoder.is_dir():
+        if args.embeddings:
+            raise UserError(f"no exported encoder in {encoder}")
+        _progress(f"no encoder at {encoder}: training the pure TF-IDF model")
+        return None
+    return str(encoder)
 
 
 def _progress(message: str) -> None:
