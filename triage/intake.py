@@ -12,7 +12,8 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage.message import InboundMessage, sha256_hex
@@ -47,11 +48,6 @@ class Intake:
     actor: str = "intake"
 
     def accept(self, msg: InboundMessage) -> Accepted:
-        existing = self._find(msg)
-        if existing is not None:
-            log.info("duplicate message", extra={"message_id": existing[0], "channel": msg.channel})
-            queued = existing[1] == "pending" and self._enqueue(existing[0])
-            return Accepted(existing[0], created=False, queued=queued)
         try:
             raw_sha = self.blobs.put(msg.raw)
             for att in msg.attachments:
@@ -59,44 +55,40 @@ class Intake:
                     self.blobs.put(att.data)
         except OSError as exc:
             raise IntakeUnavailable(f"blob store unavailable: {exc.strerror or exc}") from exc
-        try:
-            message_id = self._store(msg, raw_sha)
-        except IntegrityError:
-            existing = self._find(msg)
-            if existing is None:
-                raise
-            return Accepted(existing[0], created=False, queued=False)
+        message_id, created, status = self._store(msg, raw_sha)
+        if not created:
+            log.info("duplicate message", extra={"message_id": message_id, "channel": msg.channel})
+            return Accepted(message_id, created=False, queued=status == "pending" and self._enqueue(message_id))
         log.info("message stored", extra={"message_id": message_id, "channel": msg.channel})
         return Accepted(message_id, created=True, queued=self._enqueue(message_id))
 
-    def _find(self, msg: InboundMessage) -> tuple[int, str] | None:
+    def _store(self, msg: InboundMessage, raw_sha: str) -> tuple[int, bool, str]:
+        """Insert the message unless (channel, external_id) exists; one round trip either way."""
         try:
             with transaction(self.sessions) as session:
-                row = session.execute(
-                    select(Message.id, Message.status).where(
-                        Message.channel == msg.channel, Message.external_id == msg.external_id
-                    )
-                ).first()
-        except DatabaseUnavailable as exc:
-            raise IntakeUnavailable(str(exc)) from exc
-        return (row[0], row[1]) if row else None
-
-    def _store(self, msg: InboundMessage, raw_sha: str) -> int:
-        try:
-            with transaction(self.sessions) as session:
-                row = message_row(msg, raw_sha)
-                session.add(row)
-                session.flush()
+                dialect = session.get_bind().dialect.name
+                insert = pg_insert if dialect == "postgresql" else sqlite_insert
+                new_id = session.scalar(
+                    insert(Message).values(**message_values(msg, raw_sha))
+                    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+                    .returning(Message.id)
+                )
+                if new_id is None:
+                    existing = session.execute(
+                        select(Message.id, Message.status).where(
+                            Message.channel == msg.channel, Message.external_id == msg.external_id)
+                    ).one()
+                    return existing[0], False, existing[1]
                 for att in msg.attachments:
                     session.add(
                         AttachmentRow(
-                            message_id=row.id, sha256=att.sha256, filename=att.filename,
+                            message_id=new_id, sha256=att.sha256, filename=att.filename,
                             content_type=att.content_type, size=att.size, role=att.role, url=att.url,
                         )
                     )
-                session.add(Event(actor=self.actor, kind="message_received", message_id=row.id,
+                session.add(Event(actor=self.actor, kind="message_received", message_id=new_id,
                                   data={"channel": msg.channel, "kind": msg.kind}))
-                return row.id
+                return new_id, True, "pending"
         except DatabaseUnavailable as exc:
             raise IntakeUnavailable(str(exc)) from exc
 
@@ -119,7 +111,8 @@ class Intake:
         return True
 
 
-def message_row(msg: InboundMessage, raw_sha: str) -> Message:
+def message_values(msg: InboundMessage, raw_sha: str) -> dict:
+    """The `messages` row for a newly received message, every NOT NULL column set."""
     automatic = None
     if msg.automatic is not None:
         automatic = {
@@ -129,26 +122,26 @@ def message_row(msg: InboundMessage, raw_sha: str) -> Message:
             "failed_recipients": list(msg.automatic.failed_recipients),
             "permanent": msg.automatic.permanent,
         }
-    return Message(
-        channel=msg.channel,
-        external_id=msg.external_id,
-        kind=msg.kind,
-        status="pending",
-        attempts=0,
-        sender_kind=msg.sender.kind,
-        sender_value=msg.sender.value,
-        sender_name=msg.sender.display_name,
-        subject=msg.subject,
-        text=msg.text,
-        html=msg.html,
-        received_at=msg.received_at,
-        in_reply_to=msg.in_reply_to,
-        references=list(msg.references),
-        case_reference_hint=msg.case_reference,
-        contact_points=[{"kind": c.kind, "value": c.value} for c in msg.contact_points],
-        automatic=automatic,
-        meta=dict(msg.meta),
-        raw_sha256=raw_sha or sha256_hex(msg.raw),
-        raw_content_type=msg.raw_content_type,
-        raw_size=len(msg.raw),
-    )
+    return {
+        "channel": msg.channel,
+        "external_id": msg.external_id,
+        "kind": msg.kind,
+        "status": "pending",
+        "attempts": 0,
+        "sender_kind": msg.sender.kind,
+        "sender_value": msg.sender.value,
+        "sender_name": msg.sender.display_name,
+        "subject": msg.subject,
+        "text": msg.text,
+        "html": msg.html,
+        "received_at": msg.received_at,
+        "in_reply_to": msg.in_reply_to,
+        "references": list(msg.references),
+        "case_reference_hint": msg.case_reference,
+        "contact_points": [{"kind": c.kind, "value": c.value} for c in msg.contact_points],
+        "automatic": automatic,
+        "meta": dict(msg.meta),
+        "raw_sha256": raw_sha or sha256_hex(msg.raw),
+        "raw_content_type": msg.raw_content_type,
+        "raw_size": len(msg.raw),
+    }

@@ -83,7 +83,7 @@ class RQJobQueue:
     def enqueue(self, spec: JobSpec, *, force: bool = False) -> bool:
         from redis.exceptions import RedisError
         from rq import Retry
-        from rq.exceptions import DuplicateJobError
+        from rq.exceptions import DuplicateJobError, NoSuchJobError
         from rq.job import Job, JobStatus
 
         queue = self.queues[spec.queue]
@@ -91,28 +91,35 @@ class RQJobQueue:
         if spec.retries > 1:
             intervals = list(RETRY_INTERVALS[: spec.retries - 1])
             retry = Retry(max=spec.retries - 1, interval=intervals)
-        try:
-            existing = Job.fetch(spec.job_id, connection=self.connection) if self._exists(spec.job_id) else None
-            if existing is not None:
-                status = existing.get_status(refresh=True)
-                waiting = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
-                if status in waiting or (status == JobStatus.STARTED and not force):
-                    return False
-                existing.delete()  # finished or failed earlier: the database decides if work remains
+
+        def put() -> None:
             queue.enqueue(
                 spec.func, *spec.args, job_id=spec.job_id, retry=retry, job_timeout=JOB_TIMEOUT,
                 result_ttl=3600, failure_ttl=7 * 24 * 3600, unique=True,
             )
+
+        try:
+            try:
+                put()
+                return True
+            except DuplicateJobError:
+                pass
+            try:
+                existing = Job.fetch(spec.job_id, connection=self.connection)
+                status = existing.get_status(refresh=True)
+            except NoSuchJobError:
+                existing, status = None, None
+            waiting = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
+            if status in waiting or (status == JobStatus.STARTED and not force):
+                return False
+            if existing is not None:  # finished or failed earlier: the database decides if work remains
+                existing.delete()
+            put()
             return True
         except DuplicateJobError:
             return False
         except RedisError as exc:
             raise QueueUnavailable(f"redis unavailable: {exc.__class__.__name__}") from exc
-
-    def _exists(self, job_id: str) -> bool:
-        from rq.job import Job
-
-        return bool(self.connection.exists(Job.key_for(job_id)))
 
     def depth(self) -> dict[str, int]:
         from redis.exceptions import RedisError
