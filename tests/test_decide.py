@@ -67,6 +67,11 @@ def test_a_message_joining_an_open_case_is_not_closed_by_an_automatic_answer():
     assert (decision.action, decision.template, decision.reasons) == ("queue", "acknowledgement", ("open_case",))
 
 
+def test_a_letter_with_a_page_too_faint_to_read_is_acknowledged_not_answered():
+    decision = decide(BIN_DAY_QUESTION, replace(BY_EMAIL, needs_reading=True))
+    assert (decision.action, decision.template, decision.reasons) == ("queue", "acknowledgement", ("needs_reading",))
+
+
 def test_urgent_gets_help_now_and_alerts_the_duty_team():
     decision = decide(replace(BIN_DAY_QUESTION, urgent=True), BY_EMAIL)
     assert (decision.action, decision.template) == ("queue", "urgent_help")

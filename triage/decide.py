@@ -71,6 +71,8 @@ class Situation:
     """Automatic replies this recipient was sent in the last hour."""
     robot: str | None = None
     """Why the connector thinks a robot sent it (`suppress_auto_reply` in the message meta)."""
+    needs_reading: bool = False
+    """Part of the message could not be read reliably (an OCR page below the confidence floor)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,8 @@ def queue_reasons(labels: Labels | None, situation: Situation, policy: Policy) -
             reasons.append(f"low_confidence:{head}")
     if situation.joined_open_case:
         reasons.append("open_case")
+    if situation.needs_reading:
+        reasons.append("needs_reading")
     return reasons
 
 

@@ -108,9 +108,11 @@ def situation_for(session: Session, message: Message, route: Route, *, attached:
             Reply.channel == route.channel, Reply.recipient == route.recipient, Reply.automatic.is_(True),
             Reply.template != DUTY_ALERT, Reply.status != "suppressed", Reply.created_at >= now - RATE_WINDOW)
     )
-    robot = (message.meta or {}).get("suppress_auto_reply")
+    meta = message.meta or {}
+    robot = meta.get("suppress_auto_reply")
     return Situation(channel=route.channel, recipient=route.recipient, joined_open_case=attached,
-                     opted_out=opted_out, replies_last_hour=recent or 0, robot=str(robot) if robot else None)
+                     opted_out=opted_out, replies_last_hour=recent or 0, robot=str(robot) if robot else None,
+                     needs_reading=bool(meta.get("needs_reading")))
 
 
 def respond(session: Session, rt: Runtime, message: Message, case: Case, prediction: Prediction | None, *,

@@ -26,11 +26,15 @@ class DatabaseUnavailable(RuntimeError):
     retryable = True
 
 
+def _ensure_sqlite_dir(url: str) -> None:
+    path = url.split("///", 1)[-1]
+    if url.startswith("sqlite") and path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -81,6 +85,7 @@ def upgrade(url: str, revision: str = "head") -> None:
     """Bring the schema up to date (idempotent; run at start-up and by `triage db upgrade`)."""
     from alembic import command
 
+    _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 
 

@@ -6,7 +6,7 @@ must stay in step with them (a test compares the two).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
@@ -32,8 +33,32 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict: JSON, list: JSON}
 
 
-def utc_timestamp() -> DateTime:
-    return DateTime(timezone=True)
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware timestamps on every database.
+
+    PostgreSQL keeps the offset; SQLite keeps none and would silently store a BST
+    wall-clock time as if it were UTC. So SQLite gets UTC without an offset, and
+    every value read back is made aware again.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None or dialect.name != "sqlite":
+            return value
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a timezone-aware column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def utc_timestamp() -> UtcDateTime:
+    return UtcDateTime()
 
 
 class Customer(Base):
