@@ -60,3 +60,17 @@ def test_welsh_reply_is_written_in_welsh(runtime, case_id):
     with transaction(runtime.sessions) as session:
         rendered = casework.preview(session, runtime.council, case_id, "acknowledgement", "cy", NOW.date())
     assert "Ebrill" in rendered.text  # April, in the Welsh date of the reply
+
+
+def test_staff_cannot_text_a_number_that_sent_stop(runtime, intake):
+    from triage.message import Identity as Sender
+    from triage.store.models import Identity
+
+    intake.accept(make_message("bin missed again", channel="sms", external_id="SM-stop",
+                               sender=Sender("phone", "+447700900123")))
+    drain(runtime, queues=("triage",))
+    with transaction(runtime.sessions) as session:
+        session.scalars(select(Identity).where(Identity.value == "+447700900123")).one().opted_out_at = NOW
+        case_id = session.scalar(select(Case.id))
+    with pytest.raises(casework.CaseworkError, match="opted out"), transaction(runtime.sessions) as session:
+        casework.send_template(session, runtime.council, "staff:alice", case_id, "bin_day", "en", "t1", NOW)

@@ -229,6 +229,10 @@ def _store(session: Session, council: Council, actor: str, case: Case, template:
            values: Mapping[str, object], key: str, now: datetime) -> Reply:
     message = latest_message(session, case)
     route = reply_route(message)
+    if route.channel == "sms" and session.scalar(
+        select(Identity.opted_out_at).where(Identity.kind == "phone", Identity.value == route.recipient)
+    ):
+        raise CaseworkError("this number has opted out of SMS (STOP): reply by another channel or by post")
     rendered = render_reply(template, route.channel, language, values, council, today=london_date(now))
     existing = session.scalars(select(Reply).where(Reply.idempotency_key == key)).first()
     if existing is not None:
