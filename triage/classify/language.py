@@ -83,5 +83,7 @@ class LanguageDetector:
                 from lingua import Language, LanguageDetectorBuilder
 
                 languages = [getattr(Language, name) for name in _UK_LANGUAGES]
-                self._lingua = LanguageDetectorBuilder.from_languages(*languages).build()
+                # low-accuracy mode reads trigrams only: on the corpus it made one more mistake than the
+                # full mode (4 against 3 in 3,419) for 19 MB of memory instead of 280 MB
+                self._lingua = LanguageDetectorBuilder.from_languages(*languages).with_low_accuracy_mode().build()
             return self._lingua

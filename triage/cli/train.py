@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (same data and seed give the same model)")
     parser.add_argument("--version", help="name of the new model (default: a timestamp)")
     parser.add_argument("--embeddings", type=Path, metavar="DIR",
-                        help="exported MiniLM encoder to add embedding features from (static or ONNX; default: "
+                        help="exported static MiniLM encoder to add embedding features from (default: "
                              f"{DEFAULT_ENCODER} in the model directory)")
     parser.add_argument("--no-embeddings", action="store_true",
                         help="train the pure TF-IDF model (the fallback that needs no encoder)")
@@ -91,9 +91,9 @@ def _encoder(args: argparse.Namespace, model_dir: Path) -> str | None:
     if args.no_embeddings:
         return None
     encoder = args.embeddings or model_dir / DEFAULT_ENCODER
-    if not encoder.is_dir():
+    if not (encoder / "vectors.npy").is_file():
         if args.embeddings:
-            raise UserError(f"no exported encoder in {encoder}")
+            raise UserError(f"no static encoder (vectors.npy) in {encoder}; an ONNX encoder is for --compare only")
         _progress(f"no encoder at {encoder}: training the pure TF-IDF model")
         return None
     return str(encoder)
