@@ -58,9 +58,10 @@ class Intake:
         message_id, created, status = self._store(msg, raw_sha)
         if not created:
             log.info("duplicate message", extra={"message_id": message_id, "channel": msg.channel})
-            return Accepted(message_id, created=False, queued=status == "pending" and self._enqueue(message_id))
+            return Accepted(message_id, created=False,
+                            queued=status == "pending" and self._enqueue(message_id, status))
         log.info("message stored", extra={"message_id": message_id, "channel": msg.channel})
-        return Accepted(message_id, created=True, queued=self._enqueue(message_id))
+        return Accepted(message_id, created=True, queued=self._enqueue(message_id, status))
 
     def _store(self, msg: InboundMessage, raw_sha: str) -> tuple[int, bool, str]:
         """Insert the message unless (channel, external_id) exists; one round trip either way."""
@@ -88,27 +89,37 @@ class Intake:
                     )
                 session.add(Event(actor=self.actor, kind="message_received", message_id=new_id,
                                   data={"channel": msg.channel, "kind": msg.kind}))
-                return new_id, True, "pending"
+                return new_id, True, "queued"
         except DatabaseUnavailable as exc:
             raise IntakeUnavailable(str(exc)) from exc
 
-    def _enqueue(self, message_id: int) -> bool:
-        """Queue the triage job; on success move pending -> queued (never backwards)."""
+    def _enqueue(self, message_id: int, status: str) -> bool:
+        """Queue the triage job and keep the row's status honest about it.
+
+        New rows are written as `queued`, so the common path costs one transaction;
+        if Redis refuses, the row goes back to `pending` for the sweeper. (A crash
+        between commit and enqueue leaves `queued` with no job: the sweeper re-queues
+        those too, since it looks at every untriaged message without a live lease.)
+        """
         try:
             self.queue.enqueue(triage_job(message_id, self.retries))
         except QueueUnavailable as exc:
             log.warning("queue unavailable; message left pending for the sweeper",
                         extra={"message_id": message_id, "error": str(exc)})
+            if status == "queued":
+                self._move(message_id, "queued", "pending")
             return False
+        if status == "pending":
+            self._move(message_id, "pending", "queued")
+        return True
+
+    def _move(self, message_id: int, before: str, after: str) -> None:
         try:
             with transaction(self.sessions) as session:
-                session.execute(
-                    update(Message).where(Message.id == message_id, Message.status == "pending")
-                    .values(status="queued")
-                )
+                session.execute(update(Message).where(Message.id == message_id, Message.status == before)
+                                .values(status=after))
         except DatabaseUnavailable:
-            log.warning("could not mark message queued", extra={"message_id": message_id})
-        return True
+            log.warning("could not update message status", extra={"message_id": message_id, "status": after})
 
 
 def message_values(msg: InboundMessage, raw_sha: str) -> dict:
@@ -126,7 +137,7 @@ def message_values(msg: InboundMessage, raw_sha: str) -> dict:
         "channel": msg.channel,
         "external_id": msg.external_id,
         "kind": msg.kind,
-        "status": "pending",
+        "status": "queued",
         "attempts": 0,
         "sender_kind": msg.sender.kind,
         "sender_value": msg.sender.value,
