@@ -17,16 +17,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from triage.classify import ModelNotFound, load_classifier
-    from triage.classify.persistence import ModelTampered
     from triage.cli import UserError
+    from triage.cli.common import load_model
     from triage.config import load_settings
 
     settings = load_settings()
-    try:
-        model = load_classifier(settings.model_dir, args.model)
-    except (ModelNotFound, ModelTampered) as exc:
-        raise UserError(str(exc)) from None
+    model = load_model(settings.model_dir, args.model)
     try:
         handle = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")  # noqa: SIM115
     except OSError as exc:

@@ -44,3 +44,15 @@ def redis_queue(settings: Settings):
     if not settings.redis_url:
         raise UserError("TRIAGE_REDIS_URL is not set (outside `triage run` a worker needs a shared Redis)")
     return RQJobQueue.from_url(settings.redis_url)
+
+
+def load_model(model_dir, version: str | None = None):
+    """The classifier to use, or a one-line refusal when it is missing or its files were altered."""
+    from triage.classify import ModelNotFound, load_classifier
+    from triage.classify.persistence import ModelTampered
+    from triage.cli import UserError
+
+    try:
+        return load_classifier(model_dir, version)
+    except (ModelNotFound, ModelTampered) as exc:
+        raise UserError(str(exc)) from None

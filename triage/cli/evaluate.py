@@ -23,18 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from triage.classify import ModelNotFound, load_classifier
     from triage.classify.dataset import DataError, load_samples, split
     from triage.classify.metrics import evaluate, fixmystreet_report
-    from triage.classify.persistence import ModelTampered
     from triage.cli import UserError
+    from triage.cli.common import load_model
     from triage.config import load_settings
 
     settings = load_settings()
-    try:
-        model = load_classifier(settings.model_dir, args.model)
-    except (ModelNotFound, ModelTampered) as exc:
-        raise UserError(str(exc)) from None
+    model = load_model(settings.model_dir, args.model)
     try:
         samples = load_samples(args.data)
     except (DataError, OSError) as exc:
