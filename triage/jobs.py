@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from triage import runtime as runtime_module
@@ -164,7 +164,9 @@ def _triage(session: Session, rt: Runtime, message: Message, now: datetime) -> O
                   reasons=list(prediction.urgent_reasons))
     case.updated_at = now
 
-    outcome = hand_over(session, rt, message, case, prediction, attached=how != "new", now=now)
+    response = respond(session, rt, message, case, prediction, attached=how != "new", now=now)
+    outcome = Outcome(message_id=message.id, case_id=case.id, action=response.action,
+                      reply_ids=response.reply_ids)
     message.action = outcome.action
     message.status = "triaged"
     message.triaged_at = now
@@ -208,13 +210,6 @@ def _set_deadlines(rt: Runtime, case: Case, message: Message) -> None:
     case.processed_by = deadlines.processed_by
     case.respond_by = deadlines.respond_by
     case.promised_by = None
-
-
-def hand_over(session: Session, rt: Runtime, message: Message, case: Case,
-              prediction: Prediction | None, *, attached: bool, now: datetime) -> Outcome:
-    """The decision step: answer and close automatically, or queue for a person with an acknowledgement."""
-    response = respond(session, rt, message, case, prediction, attached=attached, now=now)
-    return Outcome(message_id=message.id, case_id=case.id, action=response.action, reply_ids=response.reply_ids)
 
 
 def _record_automatic_mail(session: Session, message: Message, now: datetime) -> Outcome:
@@ -290,8 +285,6 @@ def requeue_stranded(rt: Runtime, now: datetime | None = None) -> int:
         log.warning("queue still unavailable; sweep will run again")
         return queued
     with transaction(rt.sessions) as session:
-        from sqlalchemy import update
-
         session.execute(update(Message).where(Message.id.in_([r[0] for r in rows]),
                                               Message.status == "pending").values(status="queued"))
     if queued:
