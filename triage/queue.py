@@ -183,11 +183,11 @@ class InProcessQueue:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                due, _, spec, attempt = self._items.get(timeout=0.2)
+                due, seq, spec, attempt = self._items.get(timeout=0.2)
             except stdlib_queue.Empty:
                 continue
             if due > time.monotonic():
-                self._items.put((due, self._seq, spec, attempt))
+                self._items.put((due, seq, spec, attempt))  # its own seq: ties never fall through to JobSpec
                 time.sleep(0.05)
                 continue
             try:
