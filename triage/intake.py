@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage.message import InboundMessage, sha256_hex
+from triage.message import InboundMessage
 from triage.queue import JobQueue, QueueUnavailable, triage_job
 from triage.store.blobs import BlobStore
 from triage.store.db import DatabaseUnavailable, transaction
@@ -152,7 +152,7 @@ def message_values(msg: InboundMessage, raw_sha: str) -> dict:
         "contact_points": [{"kind": c.kind, "value": c.value} for c in msg.contact_points],
         "automatic": automatic,
         "meta": dict(msg.meta),
-        "raw_sha256": raw_sha or sha256_hex(msg.raw),
+        "raw_sha256": raw_sha,
         "raw_content_type": msg.raw_content_type,
         "raw_size": len(msg.raw),
     }
