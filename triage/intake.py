@@ -64,31 +64,31 @@ class Intake:
         return Accepted(message_id, created=True, queued=self._enqueue(message_id, status))
 
     def _store(self, msg: InboundMessage, raw_sha: str) -> tuple[int, bool, str]:
-        """Insert the message unless (channel, external_id) exists; one round trip either way."""
+        """Insert the message unless (channel, external_id) exists; one round trip either way.
+
+        Prepared Core statements on the session's connection rather than ORM objects:
+        this runs once per message while a sender waits, and building statements or
+        running the unit of work costs more CPU than the SQL itself.
+        """
         try:
             with transaction(self.sessions) as session:
-                dialect = session.get_bind().dialect.name
-                insert = pg_insert if dialect == "postgresql" else sqlite_insert
-                new_id = session.scalar(
-                    insert(Message).values(**message_values(msg, raw_sha))
-                    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-                    .returning(Message.id)
-                )
+                conn = session.connection()
+                new_id = conn.scalar(_INSERT_NEW[conn.dialect.name], message_values(msg, raw_sha))
                 if new_id is None:
-                    existing = session.execute(
+                    existing = conn.execute(
                         select(Message.id, Message.status).where(
                             Message.channel == msg.channel, Message.external_id == msg.external_id)
                     ).one()
                     return existing[0], False, existing[1]
-                for att in msg.attachments:
-                    session.add(
-                        AttachmentRow(
-                            message_id=new_id, sha256=att.sha256, filename=att.filename,
-                            content_type=att.content_type, size=att.size, role=att.role, url=att.url,
-                        )
-                    )
-                session.add(Event(actor=self.actor, kind="message_received", message_id=new_id,
-                                  data={"channel": msg.channel, "kind": msg.kind}))
+                if msg.attachments:
+                    conn.execute(AttachmentRow.__table__.insert(), [
+                        {"message_id": new_id, "sha256": att.sha256, "filename": att.filename,
+                         "content_type": att.content_type, "size": att.size, "role": att.role, "url": att.url}
+                        for att in msg.attachments
+                    ])
+                conn.execute(Event.__table__.insert(), {
+                    "actor": self.actor, "kind": "message_received", "message_id": new_id,
+                    "data": {"channel": msg.channel, "kind": msg.kind}})
                 return new_id, True, "queued"
         except DatabaseUnavailable as exc:
             raise IntakeUnavailable(str(exc)) from exc
@@ -120,6 +120,14 @@ class Intake:
                                 .values(status=after))
         except DatabaseUnavailable:
             log.warning("could not update message status", extra={"message_id": message_id, "status": after})
+
+
+_INSERT_NEW = {
+    dialect: insert(Message.__table__).on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    .returning(Message.__table__.c.id)
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+"""A new message row unless its (channel, external_id) is stored already, by dialect."""
 
 
 def message_values(msg: InboundMessage, raw_sha: str) -> dict:
