@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_smtp_intake.py
     .venv/bin/python bench/bench_smtp_intake.py --messages 5000 --connections 16
 
-The server is `triage smtp --processes N` (default: one per core), exactly as
+The server is `triage smtp --processes N` (default: two per core), exactly as
 deployed: parse, blobs fsynced, the message row committed, the triage job
 queued on Redis, then 250. The senders are separate processes holding
 persistent SMTP sessions, like a relay's queue runners. Time-to-250 is
@@ -96,7 +96,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="SMTP server processes")
+    parser.add_argument("--processes", type=int, default=2 * (os.cpu_count() or 1),
+                        help="SMTP server processes (two per core: each also waits on fsyncs and the GIL)")
     args = parser.parse_args()
 
     from sqlalchemy import create_engine, func, select, text

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=None, help="address to listen on (TRIAGE_SMTP_HOST)")
     parser.add_argument("--port", type=int, default=None, help="port to listen on (TRIAGE_SMTP_PORT)")
     parser.add_argument("--processes", type=int, default=1, metavar="N",
-                        help="listener processes sharing the port, about one per core (default 1)")
+                        help="listener processes sharing the port, about two per core (default 1)")
     parser.add_argument("--sibling", action="store_true", help=argparse.SUPPRESS)
 
 
