@@ -19,6 +19,7 @@ ENGLISH_MARKERS = frozenset(_MARKERS["en"])
 WELSH_MARKERS = frozenset(_MARKERS["cy"])
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 _LATIN = re.compile(r"[A-Za-zÀ-ɏ]")
+_LETTER = re.compile(r"[^\W\d_]")
 DECISIVE = 2
 """Marker words needed to decide without the detector..."""
 MARKER_SHARE = 0.2
@@ -49,8 +50,8 @@ class LanguageDetector:
 
     def explain(self, text: str) -> tuple[str, str]:
         words = [w.lower() for w in _WORD.findall(text)]
-        letters = [c for c in text if c.isalpha()]
-        if letters and sum(bool(_LATIN.match(c)) for c in letters) < len(letters) / 2:
+        letters = len(_LETTER.findall(text))
+        if letters and len(_LATIN.findall(text)) < letters / 2:
             return "other", "script"
         english = sum(w in ENGLISH_MARKERS for w in words)
         welsh = sum(w in WELSH_MARKERS for w in words)
