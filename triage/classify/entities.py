@@ -50,6 +50,9 @@ RULES: tuple[EntityRule, ...] = (
                   rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"),
 )
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(rule.kind for rule in RULES))
+_DIGIT = re.compile(r"\d")
+_WITHOUT_DIGITS = tuple(rule for rule in RULES if rule.kind == "email")
+"""Every other rule needs a real digit (references must be mostly digits), and most short messages have none."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,7 @@ def find_entities(text: str) -> list[Entity]:
     """Non-overlapping entities in text order; an earlier (more specific) rule wins a contested span."""
     taken: list[tuple[int, int]] = []
     found: list[Entity] = []
-    for rule in RULES:
+    for rule in RULES if _DIGIT.search(text) else _WITHOUT_DIGITS:
         for match in rule.pattern.finditer(text):
             start, end = match.span(rule.group)
             if any(start < t_end and t_start < end for t_start, t_end in taken):
