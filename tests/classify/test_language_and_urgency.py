@@ -38,6 +38,12 @@ def test_language_of_short_and_long_texts(text, language):
     ("Mae'r plentyn drws nesa yn cael ei daro bob nos", "domestic_abuse"),
     ("arogl nwy cryf yn y gegin", "gas_leak"),
     ("does gen i nunlle i gysgu heno", "nowhere_to_sleep"),
+    ("the kitchen has smelt of gas since yesterday", "gas_leak"),
+    ("dad fell in the bathroom and we can't get him up", "person_fallen_or_care_missed"),
+    ("the carer never turned up for mum's bedtime call, she's 94", "person_fallen_or_care_missed"),
+    ("there are used needles in the bushes by the play area", "sharps"),
+    ("the leak is dripping onto the fuse box under the stairs", "water_on_electrics"),
+    ("my daughter has a stalker, please take her off the open register", "stalking_or_protection"),
 ])
 def test_lexicon_names_why_a_message_is_urgent(text, reason):
     assert reason in urgent_reasons(text)
@@ -50,6 +56,8 @@ def test_lexicon_names_why_a_message_is_urgent(text, reason):
     "can I run my dog grooming business from the garage?",
     "the football pitch has no lights working",
     "my application can't go on the waiting list until I send proof of address",
+    "Mr R. Stalker, 16 Foundry Street: photographs of the abandoned car enclosed",
+    "the carer who comes on Tuesdays was lovely, thank you",
 ])
 def test_lexicon_ignores_everyday_words_of_danger(text):
     assert urgent_reasons(text) == ()
