@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from tests.helpers import drain, make_message
 from triage.intake import Intake, IntakeUnavailable
-from triage.jobs import requeue_stranded
+from triage.jobs import QUEUED_GRACE, requeue_stranded, utcnow
 from triage.queue import RQJobQueue
 from triage.store.blobs import BlobStore
 from triage.store.db import make_engine, session_factory
@@ -81,6 +83,18 @@ def test_redis_down_keeps_message_pending_and_sweeper_recovers_it(runtime, priva
     with runtime.sessions() as session:
         assert session.get(Message, accepted.message_id).status == "triaged"
     assert count(runtime, Case) == 1
+
+
+def test_a_job_lost_between_commit_and_enqueue_is_requeued_once_the_grace_period_is_over(runtime, intake):
+    """Intake crashed after its commit, before Redis heard of the job: the row says `queued`, Redis has nothing."""
+    accepted = intake.accept(make_message("Dog fouling all along Church Walk"))
+    runtime.queue.queues["triage"].empty()
+
+    assert requeue_stranded(runtime) == 0, "a freshly queued message is left to its job"
+    assert requeue_stranded(runtime, now=utcnow() + QUEUED_GRACE + timedelta(seconds=1)) == 1
+    drain(runtime)
+    with runtime.sessions() as session:
+        assert session.get(Message, accepted.message_id).status == "triaged"
 
 
 def test_database_unavailable_raises_the_retryable_error(runtime, tmp_path):

@@ -259,13 +259,22 @@ def sweep_pending() -> int:
     return requeue_stranded(runtime_module.current())
 
 
+QUEUED_GRACE = timedelta(minutes=2)
+"""A `queued` message younger than this has its job on Redis unless intake crashed between its commit and
+its enqueue; the sweeper leaves it alone, so a burst of intake costs no Redis round trips per sweep."""
+
+
 def requeue_stranded(rt: Runtime, now: datetime | None = None) -> int:
+    """Queue what the database says is undone and not on its way: `pending` messages (Redis refused them),
+    `queued` ones older than `QUEUED_GRACE` with no worker on them, expired leases, and stuck replies."""
     now = now or utcnow()
     with transaction(rt.sessions) as session:
         rows = session.execute(
             select(Message.id, Message.lease_until).where(
                 Message.status.in_(("pending", "queued")),
-                or_(Message.lease_until.is_(None), Message.lease_until < now),
+                or_(Message.lease_until < now,
+                    Message.lease_until.is_(None) & (Message.status == "pending"),
+                    Message.lease_until.is_(None) & (Message.stored_at < now - QUEUED_GRACE)),
             ).order_by(Message.id).limit(5000)
         ).all()
         replies = stranded_replies(session, now, rt.settings.lease_seconds)
