@@ -15,6 +15,21 @@ from sklearn.utils.validation import check_is_fitted
 from triage.classify.embeddings import StaticEmbedder
 from triage.classify.textprep import PreparedText, SpacyLemmatizer
 
+WORD_CACHE_LIMIT = 200_000
+"""Distinct words whose character n-gram columns a process keeps (a few tens of MB at most)."""
+
+
+def _char_wb_ngrams(word: str, low: int, high: int) -> list[str]:
+    """scikit-learn's `char_wb` n-grams of one word: padded with a space each side, short words once."""
+    padded = f" {word} "
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        if len(padded) <= n:
+            grams.append(padded)
+            break
+        grams.extend(padded[i:i + n] for i in range(len(padded) - n + 1))
+    return grams
+
 
 class CompactTfidf(TransformerMixin, BaseEstimator):
     """A TfidfVectorizer whose fitted state is two arrays (terms, idf) instead of a dict.
@@ -56,11 +71,40 @@ class CompactTfidf(TransformerMixin, BaseEstimator):
             vectorizer._validate_vocabulary()
             vectorizer.idf_ = self.idf_
             self.__dict__["_fitted"] = vectorizer
+        if self.analyzer == "char_wb":
+            return self._char_wb_transform(texts, vectorizer)
         return vectorizer.transform(texts)
+
+    def _char_wb_transform(self, texts: list[str], vectorizer: TfidfVectorizer) -> sp.csr_matrix:
+        """What `vectorizer.transform` returns, computed word by word.
+
+        `char_wb` n-grams never cross a word boundary, so a word's columns are the
+        same wherever it appears: they are looked up once per distinct word and
+        cached, instead of generating some 600 n-grams per message in Python.
+        """
+        cache: dict[str, tuple[int, ...]] = self.__dict__.setdefault("_word_columns", {})
+        if len(cache) > WORD_CACHE_LIMIT:
+            cache.clear()
+        vocabulary, low, high = vectorizer.vocabulary_, self.ngram_range[0], self.ngram_range[1]
+        columns: list[int] = []
+        ends = [0]
+        for text in texts:
+            for word in text.lower().split():
+                found = cache.get(word)
+                if found is None:
+                    found = cache[word] = tuple(
+                        vocabulary[gram] for gram in _char_wb_ngrams(word, low, high) if gram in vocabulary)
+                columns.extend(found)
+            ends.append(len(columns))
+        counts = sp.csr_matrix((np.ones(len(columns), dtype=np.float32), np.array(columns, dtype=np.int32),
+                                np.array(ends, dtype=np.int64)), shape=(len(texts), len(vocabulary)))
+        counts.sum_duplicates()
+        return vectorizer._tfidf.transform(counts, copy=False)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_fitted", None)
+        state.pop("_word_columns", None)
         return state
 
 
