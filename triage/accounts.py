@@ -12,12 +12,13 @@ import hashlib
 import hmac
 import re
 import secrets
+from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from triage.store.models import StaffUser
+from triage.store.models import Event, StaffUser
 from triage.store.records import log_event
 
 ROLES = ("agent", "supervisor")
@@ -25,6 +26,11 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 """scrypt cost: 16 MiB of memory and tens of milliseconds per hash."""
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+MAX_FAILED_SIGN_INS = 10
+SIGN_IN_LOCKOUT = timedelta(minutes=15)
+"""After this many wrong passwords for one username within this long, that username is refused without a
+password check until the oldest failure ages out: a guessing attack gets 40 tries an hour, not thousands,
+and a member of staff who mistypes is not locked out for long."""
 
 
 class AccountError(ValueError):
@@ -79,6 +85,23 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
         verify_password(password, _dummy_hash())
         return None
     return user if verify_password(password, user.password_hash) else None
+
+
+def sign_in_actor(username: str) -> str:
+    """Who a sign-in attempt is, in the audit log: the name that was tried (not a resident's data)."""
+    return f"sign-in:{username.strip().lower()[:80]}"
+
+
+def record_failed_sign_in(session: Session, username: str) -> None:
+    log_event(session, sign_in_actor(username), "staff_sign_in_failed")
+
+
+def sign_in_locked(session: Session, username: str, now: datetime) -> bool:
+    """Whether this username has had `MAX_FAILED_SIGN_INS` wrong passwords within `SIGN_IN_LOCKOUT`."""
+    failures = session.scalar(select(func.count()).select_from(Event).where(
+        Event.kind == "staff_sign_in_failed", Event.actor == sign_in_actor(username),
+        Event.at > now - SIGN_IN_LOCKOUT))
+    return failures >= MAX_FAILED_SIGN_INS
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

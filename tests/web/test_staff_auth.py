@@ -36,6 +36,30 @@ def test_wrong_password_is_refused_and_right_one_lands_on_the_queue(runtime):
     assert right.status_code == 303 and right.headers["location"] == "/staff/reports"
 
 
+def test_repeated_wrong_passwords_lock_that_username_for_a_while(runtime):
+    from datetime import UTC, datetime
+
+    from triage.accounts import MAX_FAILED_SIGN_INS, SIGN_IN_LOCKOUT, sign_in_locked
+
+    add_staff(runtime, "alice", "agent")
+    add_staff(runtime, "bob", "agent")
+    client = TestClient(create_app(runtime))
+    token = csrf_of(client.get("/staff/login").text)
+    for _ in range(MAX_FAILED_SIGN_INS):
+        assert client.post("/staff/login", data={"username": "alice", "password": "guess",
+                                                 "csrf_token": token}).status_code == 401
+
+    locked = client.post("/staff/login", data={"username": "Alice", "password": PASSWORD, "csrf_token": token},
+                         follow_redirects=False)
+    assert locked.status_code == 429 and "Too many wrong passwords" in locked.text
+    other = client.post("/staff/login", data={"username": "bob", "password": PASSWORD, "csrf_token": token},
+                        follow_redirects=False)
+    assert other.status_code == 303, "one locked name does not lock anyone else"
+    with runtime.sessions() as session:
+        later = datetime.now(UTC) + SIGN_IN_LOCKOUT
+        assert not sign_in_locked(session, "alice", later)
+
+
 def test_sign_in_never_redirects_off_the_staff_pages(runtime):
     add_staff(runtime, "alice", "agent")
     client = TestClient(create_app(runtime))

@@ -12,6 +12,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -21,7 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.sessions import SessionMiddleware
 
-from triage.accounts import authenticate
+from triage.accounts import SIGN_IN_LOCKOUT, authenticate, record_failed_sign_in, sign_in_locked
 from triage.config import ConfigError, Settings
 from triage.store.db import transaction
 from triage.store.models import StaffUser
@@ -158,11 +159,19 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 def login(request: Request, rt: RuntimeDep, username: Annotated[str, Form()], password: Annotated[str, Form()],
           next: Annotated[str, Form()] = "/staff/") -> Response:
     with transaction(rt.sessions) as session:
-        user = authenticate(session, username, password)
-        if user is None:
-            log_event(session, "web", "staff_sign_in_failed")
+        locked = sign_in_locked(session, username, datetime.now(UTC))
+        user = None if locked else authenticate(session, username, password)
+        if locked:
+            log_event(session, "web", "staff_sign_in_refused_locked")
+        elif user is None:
+            record_failed_sign_in(session, username)
         else:
             log_event(session, f"staff:{user.username}", "staff_signed_in")
+    if locked:
+        minutes = int(SIGN_IN_LOCKOUT.total_seconds() // 60)
+        return render(request, "login.html", status_code=429, next=safe_next(next),
+                      error=f"Too many wrong passwords for this account. Try again in {minutes} minutes, "
+                            "or ask a supervisor to check the account.")
     if user is None:
         return render(request, "login.html", status_code=401, next=safe_next(next),
                       error="That username and password do not match an active account.")
