@@ -86,16 +86,17 @@ def verify(directory: Path, card: dict) -> None:
 
 def load_model(directory: Path):
     import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
 
     from triage.classify.model import TriageModel
 
     card = read_card(directory)
     verify(directory, card)
     path = Path(directory) / ESTIMATORS_FILE
-    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
-    if untrusted:
-        raise ModelTampered(f"{path}: refuses to load untrusted types {untrusted}")
-    state = sio.load(path, trusted=list(TRUSTED_TYPES))
+    try:  # skops checks every type against the list before it builds anything (one pass over the file)
+        state = sio.load(path, trusted=list(TRUSTED_TYPES))
+    except UntrustedTypesFoundException as exc:
+        raise ModelTampered(f"{path}: refuses to load untrusted types: {exc}") from exc
     return TriageModel(version=card["version"], features=state["features"], heads=state["heads"],
                        urgent_model=state["urgent_model"], urgent_threshold=float(card["urgent_threshold"]),
                        urgent_rule_precision=float(card.get("urgent_rule_precision", 0.0)),
