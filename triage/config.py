@@ -101,6 +101,14 @@ class Settings(BaseSettings):
     chat_rate_ip: int = Field(
         60, description="Web-chat messages and new sessions one client address may send per minute."
     )
+    chat_session_days: int = Field(
+        7, ge=1, description="Days a web-chat session stays usable after its last message or poll; then the widget "
+                             "starts a new one."
+    )
+    chat_frame_ancestors: str = Field(
+        "'self'", description="Who may show the chat widget in a frame (CSP `frame-ancestors`), e.g. "
+                              "`https://www.council.gov.uk`; `'self'` only allows triage's own pages."
+    )
 
     # --- post ------------------------------------------------------------------
     post_inbox: Path | None = Field(

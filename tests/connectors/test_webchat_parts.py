@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from triage.message import Identity
 from triage.store.models import ChatSession
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+WEEK = timedelta(days=7)
 
 
 def chat(text: str, client_id: str = "a1b2c3d4e5f6"):
@@ -69,8 +70,9 @@ def test_sessions_store_only_the_hash_of_their_token(runtime):
         row = session.scalars(select(ChatSession)).one()
     assert row.token_sha256 == token_hash(new.token) != new.token
     assert new.token not in (row.public_id, row.token_sha256)
-    assert session_for_token(runtime.sessions, new.token, NOW) == new.public_id
-    assert session_for_token(runtime.sessions, new.token + "x", NOW) is None
+    assert session_for_token(runtime.sessions, new.token, NOW, WEEK) == new.public_id
+    assert session_for_token(runtime.sessions, new.token + "x", NOW, WEEK) is None
+    assert session_for_token(runtime.sessions, new.token, NOW + WEEK + timedelta(seconds=1), WEEK) is None
     assert count(runtime, ChatSession) == 1
 
 

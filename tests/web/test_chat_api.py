@@ -60,6 +60,13 @@ def test_widget_page_is_labelled_live_and_loads_only_its_own_assets(client):
     assert 'aria-live="polite"' in page and 'role="log"' in page
     assert re.findall(r'(?:src|href)="([^"]+)"', page) == ["static/chat.css", "static/chat.js"]
     assert "script-src 'self'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in response.headers["content-security-policy"]
+
+
+def test_only_the_councils_own_site_may_frame_the_widget(runtime):
+    framed = client_for(runtime_with(runtime, chat_frame_ancestors="https://www.example-borough.gov.uk"))
+    policy = framed.get("/chat/").headers["content-security-policy"]
+    assert policy.endswith("frame-ancestors https://www.example-borough.gov.uk")
 
 
 def test_widget_assets_are_served_with_their_types(client):
@@ -141,6 +148,22 @@ def test_messages_need_a_valid_session_token(rt, client, auth):
     assert response.status_code == 401
     assert client.get("/chat/api/replies", headers=auth).status_code == 401
     assert count(rt, Message) == 0
+
+
+def test_a_session_left_idle_too_long_no_longer_opens(rt, client):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from triage.store.models import ChatSession
+
+    _, auth = start(client)
+    assert say(client, auth, "Is the tip open on Sunday?").status_code == 202
+    with rt.sessions.begin() as session:
+        session.execute(update(ChatSession).values(
+            last_seen_at=datetime.now(UTC) - timedelta(days=rt.settings.chat_session_days, minutes=1)))
+    assert client.get("/chat/api/replies", headers=auth).status_code == 401
+    assert say(client, auth, "hello?").status_code == 401
 
 
 def test_each_session_is_rate_limited(rt, client):

@@ -1,14 +1,16 @@
 """The web-chat widget at `/chat/` and its JSON API at `/chat/api/`.
 
 The widget is same-origin with its API (a council embeds it in an iframe), so
-no CORS is needed and the page's Content-Security-Policy allows only itself.
+no CORS is needed and the page's Content-Security-Policy allows only itself;
+only the sites in `TRIAGE_CHAT_FRAME_ANCESTORS` may frame it, so no other page
+can wrap it to mislead residents.
 Each call carries the session token as `Authorization: Bearer <token>`.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -37,12 +39,16 @@ MAX_BODY_BYTES = 64 * 1024
 """Largest message request, in bytes: room for 5,000 characters even when every one is JSON-escaped."""
 POLL_AFTER_MS = 2000
 """How long the widget waits between asks for new replies, in milliseconds."""
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-                               "img-src 'self'; base-uri 'none'; form-action 'self'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+               "base-uri 'none'; form-action 'self'")
+
+
+def page_headers(frame_ancestors: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": f"{PAGE_POLICY}; frame-ancestors {frame_ancestors}",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 def get_limiter(request: Request) -> RateLimiter:
@@ -78,7 +84,8 @@ async def chat_session(request: Request, rt: RuntimeDep) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(401, "session token required", headers={"WWW-Authenticate": "Bearer"})
     try:
-        public_id = await run_in_threadpool(session_for_token, rt.sessions, token.strip(), datetime.now(UTC))
+        public_id = await run_in_threadpool(session_for_token, rt.sessions, token.strip(), datetime.now(UTC),
+                                             timedelta(days=rt.settings.chat_session_days))
     except DatabaseUnavailable:
         raise unavailable() from None
     if public_id is None:
@@ -93,7 +100,7 @@ SessionDep = Annotated[str, Depends(chat_session)]
 def widget(rt: RuntimeDep) -> HTMLResponse:
     page = PAGES.get_template("chat.html").render(council_name=rt.council.get("name", "the council"),
                                                   max_chars=MAX_CHARS)
-    return HTMLResponse(page, headers=PAGE_HEADERS)
+    return HTMLResponse(page, headers=page_headers(rt.settings.chat_frame_ancestors))
 
 
 @router.get("/static/{name}")

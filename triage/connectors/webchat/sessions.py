@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,11 +37,16 @@ def open_session(sessions: sessionmaker[Session], client_ip: str | None, now: da
     return new
 
 
-def session_for_token(sessions: sessionmaker[Session], token: str, now: datetime) -> str | None:
-    """The public id of the session this token opens (and note it was seen), or None."""
+def session_for_token(sessions: sessionmaker[Session], token: str, now: datetime,
+                      idle_limit: timedelta) -> str | None:
+    """The public id of the session this token opens (and note it was seen), or None.
+
+    A session idle for longer than `idle_limit` no longer opens: a token copied
+    from a shared computer days later cannot read that resident's conversation.
+    """
     with transaction(sessions) as session:
         chat = session.scalars(select(ChatSession).where(ChatSession.token_sha256 == token_hash(token))).first()
-        if chat is None:
+        if chat is None or (chat.last_seen_at or chat.created_at) < now - idle_limit:
             return None
         chat.last_seen_at = now
         return chat.public_id
