@@ -22,6 +22,7 @@ from triage.respond import reply_route
 from triage.store.models import Case, Identity, LinkSuggestion, Message, Reply, TrainingSample
 from triage.store.records import log_event
 from triage.templates.catalogue import LANGUAGES, SERVICE_TEAMS, TEMPLATES
+from triage.templates.names import salutation_name
 from triage.templates.render import Rendered, render_reply
 
 HOLDING_REPLY = "holding_reply"
@@ -88,9 +89,10 @@ def preview(session: Session, council: Council, case_id: int, template: str, lan
     case = load_case(session, case_id, for_update=False)
     if template not in STAFF_TEMPLATES:
         raise CaseworkError(f"{template!r} is not a template staff can send")
-    route = reply_route(latest_message(session, case))
-    return render_reply(template, route.channel, reply_language(case, language), _values(case),
-                        council, today=today)
+    message = latest_message(session, case)
+    route = reply_route(message)
+    return render_reply(template, route.channel, reply_language(case, language),
+                        {**_values(case), "resident_name": salutation_name(message.sender_name)}, council, today=today)
 
 
 def send_template(session: Session, council: Council, actor: str, case_id: int, template: str, language: str,
@@ -233,6 +235,7 @@ def _store(session: Session, council: Council, actor: str, case: Case, template:
         select(Identity.opted_out_at).where(Identity.kind == "phone", Identity.value == route.recipient)
     ):
         raise CaseworkError("this number has opted out of SMS (STOP): reply by another channel or by post")
+    values = {**values, "resident_name": salutation_name(message.sender_name)}
     rendered = render_reply(template, route.channel, language, values, council, today=london_date(now))
     existing = session.scalars(select(Reply).where(Reply.idempotency_key == key)).first()
     if existing is not None:

@@ -25,6 +25,7 @@ from triage.runtime import Runtime
 from triage.store.models import Case, Identity, Message, Reply
 from triage.store.records import log_event
 from triage.templates.catalogue import DUTY_ALERT, SERVICE_TEAMS
+from triage.templates.names import salutation_name
 from triage.templates.render import Rendered, render_reply
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,8 @@ def respond(session: Session, rt: Runtime, message: Message, case: Case, predict
 def _store_reply(session: Session, rt: Runtime, message: Message, case: Case, route: Route, decision: Decision,
                  now: datetime) -> Reply:
     values = {"reference": case.reference, "respond_by": case.measured_respond_by,
-              "needs_interpretation": decision.needs_interpretation}
+              "needs_interpretation": decision.needs_interpretation,
+              "resident_name": salutation_name(message.sender_name)}
     rendered = render_reply(decision.template, route.channel, decision.language, values, rt.council,
                             today=london_date(now))
     reply = _reply_row(message, case, route.channel, route.recipient, decision.template, decision.language,

@@ -166,6 +166,16 @@ def test_a_letter_is_blocks_for_the_post_connector():
     assert letter.as_dict()["reference"] == "T-000123"
 
 
+def test_a_named_resident_is_greeted_by_name_and_signed_off_sincerely():
+    named = {**values_for("acknowledgement"), "resident_name": "Mrs D. Pearce"}
+    letter = render_letter("acknowledgement", "en", named, COUNCIL, TODAY)
+    assert (letter.salutation, letter.closing) == ("Dear Mrs D. Pearce,", "Yours sincerely,")
+    email = render_reply("acknowledgement", "email", "cy", named, COUNCIL, TODAY)
+    assert email.text.startswith("Helo Mrs D. Pearce,")
+    plain = render_letter("acknowledgement", "en", values_for("acknowledgement"), COUNCIL, TODAY)
+    assert (plain.salutation, plain.closing) == ("Dear resident,", "Yours faithfully,")
+
+
 def test_every_template_is_written_in_every_language_it_needs():
     for name, spec in TEMPLATES.items():
         for language in LANGUAGES if spec.resident_facing else ("en",):

@@ -142,7 +142,8 @@ class _Blocks:
 
 def _blocks(name: str, language: str, values: Mapping[str, object], council: Council) -> _Blocks:
     _check(name, language, values)
-    return _Blocks(name, language, {**council_values(council, language), **values, "language": language})
+    return _Blocks(name, language, {**council_values(council, language), "resident_name": None, **values,
+                                    "language": language})
 
 
 def render_reply(name: str, channel: str, language: str, values: Mapping[str, object], council: Council,
