@@ -18,14 +18,16 @@ from sqlalchemy.orm import Session
 
 from triage import runtime as runtime_module
 from triage.classify.prediction import Prediction
+from triage.connectors.base import FetchedMedia, TransportError
+from triage.connectors.fetchers import build_fetcher
 from triage.deadlines import compute_deadlines, sla_state
 from triage.outbound import send_reply as send_stored_reply
 from triage.outbound import stranded_replies
-from triage.queue import QueueUnavailable, outbound_job, triage_job
+from triage.queue import QueueUnavailable, media_job, outbound_job, triage_job
 from triage.respond import respond
 from triage.runtime import Runtime
 from triage.store.db import transaction
-from triage.store.models import Case, Message, Reply
+from triage.store.models import AttachmentRow, Case, Message, Reply
 from triage.store.records import (
     find_thread_case,
     link_identity,
@@ -54,6 +56,7 @@ class Outcome:
     case_id: int | None = None
     action: str = "queue"
     reply_ids: list[int] = field(default_factory=list)
+    media_to_fetch: bool = False
 
 
 # --- triage ----------------------------------------------------------------------
@@ -75,6 +78,7 @@ def run_triage(rt: Runtime, message_id: int, now: datetime | None = None) -> str
             if message is None or message.status in FINISHED:
                 return "nothing to do"
             outcome = _triage(session, rt, message, now)
+            outcome.media_to_fetch = any(a.role == "to_fetch" and a.sha256 is None for a in message.attachments)
     except Exception as exc:
         if attempt >= rt.settings.triage_retries:
             _mark_failed(rt, message_id, exc)
@@ -82,6 +86,8 @@ def run_triage(rt: Runtime, message_id: int, now: datetime | None = None) -> str
         _note_error(rt, message_id, exc)
         raise
     _enqueue_replies(rt, outcome.reply_ids)
+    if outcome.media_to_fetch:
+        _enqueue_media(rt, message_id)
     log.info("message triaged", extra={"message_id": message_id, "case_id": outcome.case_id,
                                        "action": outcome.action})
     return outcome.action
@@ -241,6 +247,70 @@ def _enqueue_replies(rt: Runtime, reply_ids: list[int]) -> None:
             rt.queue.enqueue(outbound_job(reply_id))
         except QueueUnavailable:
             log.warning("queue unavailable; reply left queued for the sweeper", extra={"reply_id": reply_id})
+
+
+def _enqueue_media(rt: Runtime, message_id: int) -> None:
+    try:
+        rt.queue.enqueue(media_job(message_id))
+    except QueueUnavailable:
+        log.warning("queue unavailable; media left at the provider", extra={"message_id": message_id})
+
+
+# --- media -----------------------------------------------------------------------
+
+MEDIA_ACTOR = "system:media"
+GENERIC_TYPE = "application/octet-stream"
+
+
+def fetch_media(message_id: int) -> str:
+    """RQ entry point: download the message's attachments that SMS and Telegram left at the provider."""
+    return run_fetch_media(runtime_module.current(), message_id)
+
+
+def run_fetch_media(rt: Runtime, message_id: int) -> str:
+    """Fetch each `to_fetch` attachment without holding a transaction over the download; store it, then
+    record it. A permanent failure marks that attachment `fetch_failed`; a temporary one is raised after
+    the others are done, so RQ retries and the retry fetches only what is still missing."""
+    with rt.sessions() as session:
+        message = session.get(Message, message_id)
+        if message is None:
+            return "nothing to do"
+        channel = message.channel
+        todo = [(a.id, a.url or "") for a in message.attachments if a.role == "to_fetch" and a.sha256 is None]
+    retry: TransportError | None = None
+    for attachment_id, url in todo:
+        try:
+            media = build_fetcher(channel, rt.settings).fetch(url)
+        except TransportError as exc:
+            if not exc.permanent:
+                retry = exc
+                continue
+            _record_fetch(rt, attachment_id, error=exc)
+            continue
+        _record_fetch(rt, attachment_id, media=media, sha256=rt.blobs.put(media.data))
+    if retry is not None:
+        log.warning("media fetch failed; will retry", extra={"message_id": message_id, "error": str(retry)})
+        raise retry
+    return f"{len(todo)} fetched or failed" if todo else "nothing to do"
+
+
+def _record_fetch(rt: Runtime, attachment_id: int, *, media: FetchedMedia | None = None, sha256: str | None = None,
+                  error: TransportError | None = None) -> None:
+    with transaction(rt.sessions) as session:
+        row = session.get(AttachmentRow, attachment_id, with_for_update=True)
+        if row is None or row.role != "to_fetch" or row.sha256:
+            return  # another run got here first
+        case_id = row.message.case_id
+        if media is None:
+            row.role = "fetch_failed"
+            log_event(session, MEDIA_ACTOR, "attachment_fetch_failed", case_id=case_id, message_id=row.message_id,
+                      attachment_id=row.id, error=str(error)[:500])
+            return
+        row.sha256, row.size, row.role = sha256, len(media.data), "attachment"
+        if media.content_type and media.content_type != GENERIC_TYPE and row.content_type == GENERIC_TYPE:
+            row.content_type = media.content_type[:200]
+        log_event(session, MEDIA_ACTOR, "attachment_fetched", case_id=case_id, message_id=row.message_id,
+                  attachment_id=row.id, size=row.size, content_type=row.content_type)
 
 
 # --- outbound --------------------------------------------------------------------

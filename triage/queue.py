@@ -63,6 +63,11 @@ def outbound_job(reply_id: int, retries: int = 5) -> JobSpec:
     return JobSpec("outbound", "triage.jobs.send_reply", (reply_id,), f"outbound-{reply_id}", retries)
 
 
+def media_job(message_id: int, retries: int = 5) -> JobSpec:
+    """Download a message's `to_fetch` attachments; on the `triage` queue, so every worker already takes it."""
+    return JobSpec("triage", "triage.jobs.fetch_media", (message_id,), f"media-{message_id}", retries)
+
+
 class RQJobQueue:
     """Jobs on Redis through RQ; retries with backoff are RQ's, run by the worker's scheduler."""
 

@@ -1,4 +1,4 @@
-"""A small local Bot API server (getMe, getUpdates, setWebhook, deleteWebhook, sendMessage).
+"""A small local Bot API server (getMe, getUpdates, setWebhook, deleteWebhook, sendMessage, getFile, files).
 
 python-telegram-bot talks to it through its `base_url`, exactly as it talks to Telegram.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from urllib.parse import unquote
 
 from tests.connectors.fake_http import JsonHandler, LocalServer
 
@@ -24,6 +25,8 @@ class FakeBotApi(LocalServer):
         self.calls: list[tuple[str, dict]] = []
         self.blocked_chats: set[str] = set()
         self.webhook: dict | None = None
+        self.files: dict[str, tuple[str, bytes, bool]] = {}
+        """file_id -> (file_path, bytes, whether getFile states the size)."""
         self._news = threading.Condition()
         super().__init__(self._handler())
 
@@ -36,6 +39,10 @@ class FakeBotApi(LocalServer):
         with self._news:
             self.updates.append(update)
             self._news.notify_all()
+
+    def add_file(self, file_id: str, data: bytes, file_path: str = "photos/file_1.jpg", *,
+                 state_size: bool = True) -> None:
+        self.files[file_id] = (file_path, data, state_size)
 
     def offsets(self) -> list[int | None]:
         return [params.get("offset") for method, params in self.calls if method == "getUpdates"]
@@ -78,13 +85,33 @@ class FakeBotApi(LocalServer):
         return {"message_id": 1000 + len(self.sent), "date": int(time.time()),
                 "chat": {"id": int(chat_id), "type": "private"}, "text": params["text"]}
 
+    def get_file(self, params: dict) -> object:
+        file_id = str(params["file_id"])
+        if file_id not in self.files:
+            raise BotApiError(400, "Bad Request: invalid file_id")
+        path, data, state_size = self.files[file_id]
+        found = {"file_id": file_id, "file_unique_id": f"u-{file_id}", "file_path": path}
+        return {**found, "file_size": len(data)} if state_size else found
+
     METHODS = {"getMe": get_me, "getUpdates": get_updates, "setWebhook": set_webhook,
-               "deleteWebhook": delete_webhook, "sendMessage": send_message}
+               "deleteWebhook": delete_webhook, "sendMessage": send_message, "getFile": get_file}
 
     def _handler(self) -> type[JsonHandler]:
         fake = self
 
         class Handler(JsonHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                prefix, path = f"/file/bot{fake.token}/", unquote(self.path)  # the client quotes the token's ':'
+                served = {path: data for path, data, _ in fake.files.values()}
+                if not path.startswith(prefix) or path[len(prefix):] not in served:
+                    return self.send_json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                data = served[path[len(prefix):]]
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 prefix = f"/bot{fake.token}/"
                 if not self.path.startswith(prefix):

@@ -1,4 +1,4 @@
-"""A small local server that speaks Twilio's Messages API, for the real twilio client to call."""
+"""A small local server that speaks Twilio's Messages API and serves MMS media, for real clients to call."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from tests.connectors.fake_http import JsonHandler, LocalServer
 
 
 class FakeTwilio(LocalServer):
-    """`POST /2010-04-01/Accounts/{sid}/Messages.json` with Basic auth, answering like Twilio does."""
+    """`POST /2010-04-01/Accounts/{sid}/Messages.json` with Basic auth, answering like Twilio does; and
+    `GET …/Messages/{MM}/Media/{ME}` with Basic auth, redirecting (as Twilio does) to `/cdn/{ME}` with the bytes."""
 
     def __init__(self, account_sid: str, auth_token: str) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.requests: list[dict[str, str]] = []
         self.failures: deque[tuple[int, dict]] = deque()
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_failures: deque[int] = deque()
+        self.media_requests: list[str] = []
         super().__init__(self._handler())
 
     @property
@@ -27,6 +31,14 @@ class FakeTwilio(LocalServer):
         """The next request gets Twilio's error document instead of a message."""
         self.failures.append((status, {"code": code, "message": message,
                                        "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}))
+
+    def media_url(self, media_sid: str, message_sid: str = "MM4c1a2b3c4d5e6f708192a3b4c5d6e7f8") -> str:
+        return f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
+
+    def add_media(self, media_sid: str, data: bytes, content_type: str = "image/jpeg") -> str:
+        """Serve `data` as one MMS media item; its MediaUrl."""
+        self.media[media_sid] = (data, content_type)
+        return self.media_url(media_sid)
 
     def message_resource(self, form: dict[str, str]) -> dict:
         sid = "SM" + uuid.uuid4().hex
@@ -44,10 +56,35 @@ class FakeTwilio(LocalServer):
     def _handler(self) -> type[JsonHandler]:
         fake = self
 
+        expected_auth = "Basic " + base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
+        media_prefix = f"/2010-04-01/Accounts/{fake.account_sid}/Messages/"
+
         class Handler(JsonHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                fake.media_requests.append(self.path)
+                media_sid = self.path.rsplit("/", 1)[-1]
+                if self.path.startswith("/cdn/") and media_sid in fake.media:
+                    data, content_type = fake.media[media_sid]
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    return self.wfile.write(data)
+                if not self.path.startswith(media_prefix) or "/Media/" not in self.path:
+                    return self.send_json(404, {"code": 20404, "message": "Not found", "status": 404})
+                if self.headers.get("Authorization") != expected_auth:
+                    return self.send_json(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                if fake.media_failures:
+                    status = fake.media_failures.popleft()
+                    return self.send_json(status, {"code": 20500, "message": "Internal error", "status": status})
+                if media_sid not in fake.media:
+                    return self.send_json(404, {"code": 20404, "message": "Not found", "status": 404})
+                self.send_response(307)
+                self.send_header("Location", f"/cdn/{media_sid}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-                expected_auth = "Basic " + base64.b64encode(
-                    f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
                 form = dict(self.read_form())
                 if self.path != f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json":
                     return self.send_json(404, {"code": 20404, "message": "The requested resource was not found",

@@ -1,4 +1,4 @@
-"""What every channel's sender takes and returns, and the one error it raises."""
+"""What every channel's sender takes and returns, what its media fetcher returns, and the one error both raise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Protocol
 
 
 class TransportError(Exception):
-    """Sending failed. `permanent` decides between retrying later and marking the reply failed."""
+    """Sending or fetching failed. `permanent` decides between retrying later and marking it failed."""
 
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
@@ -54,3 +54,20 @@ class Sender(Protocol):
     channel: str
 
     def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class FetchedMedia:
+    """A resident's file, downloaded from the provider that kept it (Twilio, Telegram)."""
+
+    data: bytes
+    content_type: str | None = None
+    """What the provider says the bytes are, when it says."""
+
+
+class MediaFetcher(Protocol):
+    """Downloads one attachment recorded as `to_fetch` from the URL that connector's parser stored."""
+
+    channel: str
+
+    def fetch(self, url: str) -> FetchedMedia: ...

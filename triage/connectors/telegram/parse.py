@@ -23,8 +23,11 @@ def is_greeting_command(update: Update) -> bool:
     return bool(message and message.text and GREETING_COMMAND.match(message.text))
 
 
+FILE_URL_PREFIX = "telegram-file:"
+
+
 def file_url(file_id: str) -> str:
-    return f"telegram-file:{file_id}"
+    return f"{FILE_URL_PREFIX}{file_id}"
 
 
 def _attachments(message: Message) -> tuple[Attachment, ...]:

@@ -7,6 +7,7 @@ reply is marked failed for staff); network trouble and flood limits are retried.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 
 from telegram import Bot
@@ -17,13 +18,22 @@ from triage.config import Settings
 from triage.connectors.base import OutboundMessage, SendResult, TransportError
 
 DEFAULT_API_BASE = "https://api.telegram.org/bot"
+DEFAULT_FILE_BASE = "https://api.telegram.org/file/bot"
+BOT_SEGMENT = re.compile(r"/bot(\{token\})?/?$")
 MAX_TEXT = 4096
 """Telegram's limit on one message, in characters; longer replies go in several parts."""
 
 
 def new_bot(token: str, api_base: str | None = None, request: HTTPXRequest | None = None) -> Bot:
     """`api_base` is python-telegram-bot's `base_url` (the token is appended, or fills `{token}`)."""
-    return Bot(token, base_url=api_base or DEFAULT_API_BASE, request=request)
+    base = api_base or DEFAULT_API_BASE
+    return Bot(token, base_url=base, base_file_url=file_base(base), request=request)
+
+
+def file_base(api_base: str) -> str:
+    """Where the Bot API serves files: `…/bot` becomes `…/file/bot`, so a local Bot API (or a fake) serves both."""
+    found = BOT_SEGMENT.search(api_base)
+    return f"{api_base[:found.start()]}/file{api_base[found.start():]}" if found else DEFAULT_FILE_BASE
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
