@@ -7,6 +7,8 @@ transaction, then put any stored reply on the outbound queue after the commit.
 from __future__ import annotations
 
 import logging
+import mimetypes
+import re
 import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -19,6 +21,7 @@ from triage.deadlines import london_date
 from triage.queue import QueueUnavailable, outbound_job
 from triage.runtime import Runtime
 from triage.store.db import transaction
+from triage.store.models import AttachmentRow
 from triage.templates.catalogue import LANGUAGES, SERVICE_TEAMS
 from triage.templates.render import RenderError
 from triage.web.deps import RuntimeDep
@@ -30,6 +33,8 @@ router = APIRouter(prefix="/staff")
 CHANNELS = ("email", "sms", "webchat", "telegram", "post")
 SLA_STATES = ("ok", "at_risk", "breached")
 Text = Annotated[str, Form()]
+UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._ -]+")
+MEDIA_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$", re.ASCII)
 
 
 def label_choices() -> dict[str, tuple[str, ...]]:
@@ -161,3 +166,24 @@ def decide_link(request: Request, rt: RuntimeDep, user: UserDep, case_id: int, s
         raise HTTPException(400, "decision must be confirm or reject")
     return _act(request, rt, user, case_id, f"Link {decision}ed.",
                 lambda s: casework.decide_link(s, user.actor, suggestion_id, decision == "confirm", now_utc()))
+
+
+@router.get("/attachments/{attachment_id}")
+def attachment(rt: RuntimeDep, user: UserDep, attachment_id: int) -> Response:
+    """A stored attachment, always as a download (never rendered here: it came from outside)."""
+    with rt.sessions() as session:
+        row = session.get(AttachmentRow, attachment_id)
+        if row is None or not row.sha256 or not rt.blobs.exists(row.sha256):
+            raise HTTPException(404, "No such attachment, or it has not been fetched.")
+        media_type = row.content_type if MEDIA_TYPE.match(row.content_type) else "application/octet-stream"
+        name = safe_filename(row.filename, media_type, attachment_id)
+        data = rt.blobs.get(row.sha256)
+    return Response(data, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store"})
+
+
+def safe_filename(filename: str | None, media_type: str, attachment_id: int) -> str:
+    """The resident's file name cut down to harmless ASCII, or `attachment-<id>` with the type's extension."""
+    name = UNSAFE_IN_FILENAME.sub("_", (filename or "").replace("\\", "/").rsplit("/", 1)[-1]).strip(" ._")[:100]
+    return name or f"attachment-{attachment_id}{mimetypes.guess_extension(media_type) or ''}"
