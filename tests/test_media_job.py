@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -21,7 +21,7 @@ from tests.helpers import drain, free_port
 from triage.connectors.base import TransportError
 from triage.connectors.sms.parse import parse_sms
 from triage.connectors.telegram.parse import parse_update
-from triage.jobs import run_fetch_media, run_triage
+from triage.jobs import QUEUED_GRACE, requeue_stranded, run_fetch_media, run_triage, utcnow
 from triage.queue import RQJobQueue
 from triage.store.models import AttachmentRow, Event, Message
 
@@ -107,11 +107,19 @@ def test_temporary_failure_is_raised_for_a_retry_which_fetches_what_is_missing(r
     assert rows(rt, message_id)[0].sha256 == hashlib.sha256(JPEG).hexdigest()
 
 
-def test_queue_down_after_triage_leaves_the_media_but_triage_stands(rt, twilio):
+def test_queue_down_after_triage_leaves_the_media_for_the_sweeper_and_triage_stands(rt, twilio):
     message_id = take_mms(rt, twilio, twilio.add_media("ME1", JPEG))
+    rt.queue.queues["triage"].empty()  # its triage job runs below, by hand, while Redis is "down"
     down = replace(rt, queue=RQJobQueue.from_url(f"redis://127.0.0.1:{free_port()}/0"))
     assert run_triage(down, message_id) == "queue"
     assert status(rt, message_id) == "triaged" and rows(rt, message_id)[0].role == "to_fetch"
+
+    requeue_stranded(rt)  # the acknowledgement goes; the media job may still be on its way
+    assert not rt.queue.connection.exists(f"rq:job:media-{message_id}")
+    requeue_stranded(rt, now=utcnow() + QUEUED_GRACE + timedelta(seconds=1))
+    assert Job.fetch(f"media-{message_id}", connection=rt.queue.connection).get_status() == JobStatus.QUEUED
+    drain(rt)
+    assert rows(rt, message_id)[0].sha256 == hashlib.sha256(JPEG).hexdigest()
 
 
 def test_telegram_photo_is_fetched_after_triage(runtime):

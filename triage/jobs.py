@@ -330,13 +330,17 @@ def sweep_pending() -> int:
 
 
 QUEUED_GRACE = timedelta(minutes=2)
+MEDIA_RETRY_WINDOW = timedelta(days=7)
+"""How long the sweeper keeps re-queuing downloads of a message's media; providers delete media in time,
+and then the fetch fails permanently anyway."""
 """A `queued` message younger than this has its job on Redis unless intake crashed between its commit and
 its enqueue; the sweeper leaves it alone, so a burst of intake costs no Redis round trips per sweep."""
 
 
 def requeue_stranded(rt: Runtime, now: datetime | None = None) -> int:
     """Queue what the database says is undone and not on its way: `pending` messages (Redis refused them),
-    `queued` ones older than `QUEUED_GRACE` with no worker on them, expired leases, and stuck replies."""
+    `queued` ones older than `QUEUED_GRACE` with no worker on them, expired leases, stuck replies, and media
+    still at the provider (Redis was down after triage, or the job used up its retries)."""
     now = now or utcnow()
     with transaction(rt.sessions) as session:
         rows = session.execute(
@@ -348,6 +352,12 @@ def requeue_stranded(rt: Runtime, now: datetime | None = None) -> int:
             ).order_by(Message.id).limit(5000)
         ).all()
         replies = stranded_replies(session, now, rt.settings.lease_seconds)
+        media = session.scalars(
+            select(Message.id).distinct().join(AttachmentRow, AttachmentRow.message_id == Message.id).where(
+                Message.status == "triaged", AttachmentRow.role == "to_fetch", AttachmentRow.sha256.is_(None),
+                Message.stored_at < now - QUEUED_GRACE, Message.stored_at > now - MEDIA_RETRY_WINDOW,
+            ).order_by(Message.id).limit(1000)
+        ).all()
     queued = 0
     try:
         for message_id, lease_until in rows:
@@ -359,6 +369,9 @@ def requeue_stranded(rt: Runtime, now: datetime | None = None) -> int:
                     log_event(session, ACTOR, "lease_expired_requeued", message_id=message_id)
         for reply_id, stuck in replies:
             if rt.queue.enqueue(outbound_job(reply_id), force=stuck):
+                queued += 1
+        for message_id in media:  # a no-op while its job waits on Redis or for a retry
+            if rt.queue.enqueue(media_job(message_id)):
                 queued += 1
     except QueueUnavailable:
         log.warning("queue still unavailable; sweep will run again")
