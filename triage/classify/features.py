@@ -147,6 +147,12 @@ class TriageFeatures(TransformerMixin, BaseEstimator):
         self.n_features_in_ = 1
         return sp.hstack(blocks, format="csr")
 
+    @property
+    def count_columns(self) -> int:
+        """How many leading columns are TF-IDF weights (never negative); any embedding columns follow them."""
+        check_is_fitted(self, "words_")
+        return len(self.words_.terms_) + len(self.chars_.terms_)
+
     def transform(self, docs: list[PreparedText]) -> sp.csr_matrix:
         check_is_fitted(self, "words_")
         masked = [d.masked for d in docs]

@@ -19,6 +19,7 @@ TRUSTED_TYPES = (
     "triage.classify.features.CompactTfidf",
     "triage.classify.textprep.SpacyLemmatizer",
     "triage.classify.embeddings.StaticEmbedder",
+    "triage.classify.blend.SvmNbBlend",
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",

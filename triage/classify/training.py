@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from triage.classify.blend import SvmNbBlend
 from triage.classify.dataset import DataError, Sample, data_hash, split
 from triage.classify.embeddings import make_embedder
 from triage.classify.features import TriageFeatures
@@ -37,6 +38,9 @@ class TrainConfig:
     seed: int = 0
     C: float = 0.5
     """Regularisation of the linear SVMs behind the label heads (chosen on the held-out split)."""
+    nb_weight: float = 0.3
+    """Weight of naive Bayes in each label head's blend (see `blend.py`; chosen by 5-fold cross-validation
+    on the training split; 0 gives the SVM alone)."""
     calibration_folds: int = 3
     calibration: tuple[tuple[str, str], ...] = (("service", "temperature"), ("contact_type", "temperature"),
                                                 ("avoidable_reason", "sigmoid"))
@@ -67,7 +71,6 @@ def fit_model(samples: Sequence[Sample], config: TrainConfig, version: str,
     from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
-    from sklearn.svm import LinearSVC
 
     progress(f"preparing {len(samples)} training texts")
     docs = [prepare(s.text, channel=s.channel, subject=s.subject) for s in samples]
@@ -81,9 +84,11 @@ def fit_model(samples: Sequence[Sample], config: TrainConfig, version: str,
         labels = [getattr(s, head) for s in samples]
         folds = _folds(labels, config.calibration_folds, head)
         progress(f"fitting {head} ({len(set(labels))} labels, {folds}-fold calibration)")
-        # ensemble=False: one SVM on all the data, calibrated on out-of-fold scores (a third of the size)
+        # ensemble=False: one blend on all the data, calibrated on out-of-fold scores (a third of the size)
         heads[head] = CalibratedClassifierCV(
-            LinearSVC(C=config.C, random_state=config.seed), method=dict(config.calibration)[head], ensemble=False,
+            SvmNbBlend(C=config.C, nb_weight=config.nb_weight, nb_columns=features.count_columns,
+                       random_state=config.seed),
+            method=dict(config.calibration)[head], ensemble=False,
             cv=StratifiedKFold(folds, shuffle=True, random_state=config.seed)).fit(matrix, labels)
 
     progress("fitting urgent and tuning its threshold for recall")

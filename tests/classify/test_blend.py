@@ -1,0 +1,45 @@
+"""The SVM + naive Bayes blend behind each label head."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.svm import LinearSVC
+
+from triage.classify.blend import SvmNbBlend
+
+RNG = np.random.default_rng(0)
+LABELS = np.array(["waste_recycling", "highways", "parking"] * 20)
+
+
+def features(n_count: int = 30, n_embedding: int = 4):
+    """TF-IDF-like non-negative columns that carry the label, then embedding columns that may be negative."""
+    counts = RNG.random((len(LABELS), n_count)) * 0.2
+    for i, label in enumerate(LABELS):
+        counts[i, {"waste_recycling": 0, "highways": 1, "parking": 2}[label]] += 1.0
+    embedding = RNG.normal(size=(len(LABELS), n_embedding))
+    return sp.csr_matrix(np.hstack([counts, embedding])), n_count
+
+
+def test_with_no_naive_bayes_weight_it_is_the_svm():
+    X, n = features()
+    blend = SvmNbBlend(C=0.5, nb_weight=0.0, nb_columns=n, random_state=0).fit(X, LABELS)
+    svm = LinearSVC(C=0.5, random_state=0).fit(X, LABELS)
+    assert (blend.predict(X) == svm.predict(X)).all()
+
+
+def test_naive_bayes_reads_only_the_count_columns_and_the_blend_learns_the_labels():
+    X, n = features()
+    blend = SvmNbBlend(nb_columns=n, random_state=0).fit(X, LABELS)  # negative columns would make NB raise
+    assert blend.decision_function(X).shape == (len(LABELS), 3)
+    assert (blend.predict(X) == LABELS).mean() > 0.95
+
+
+def test_the_naive_bayes_part_scores_as_complement_nb_does():
+    from sklearn.naive_bayes import ComplementNB
+
+    X, n = features()
+    blend = SvmNbBlend(C=0.5, nb_weight=1.0, nb_columns=n, random_state=0).fit(X, LABELS)
+    reference = ComplementNB(alpha=blend.nb_alpha).fit(X[:, :n], LABELS)
+    ours = np.asarray(X[:, :n] @ blend.nb_weights_.T)
+    assert (ours.argmax(axis=1) == reference.predict_log_proba(X[:, :n]).argmax(axis=1)).all()
