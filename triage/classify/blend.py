@@ -33,23 +33,23 @@ class SvmNbBlend(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         self.svm_ = LinearSVC(C=self.C, random_state=self.random_state).fit(X, y)
-        naive_bayes = ComplementNB(alpha=self.nb_alpha).fit(self._counts(X), y)
+        counts = X[:, : self.nb_columns] if self.nb_columns is not None else X
+        naive_bayes = ComplementNB(alpha=self.nb_alpha).fit(counts, y)
         # Scoring needs only the per-label word weights (the joint log-likelihood is X @ weights.T); keeping
         # them alone, in float32, instead of the fitted ComplementNB with its count tables, keeps the model small.
-        self.nb_weights_ = naive_bayes.feature_log_prob_.astype(np.float32)
+        # Zero weights for the other columns let scoring use the whole matrix without slicing it.
+        self.nb_weights_ = np.zeros((len(naive_bayes.classes_), X.shape[1]), dtype=np.float32)
+        self.nb_weights_[:, : counts.shape[1]] = naive_bayes.feature_log_prob_
         self.classes_ = self.svm_.classes_
         return self
 
     def decision_function(self, X) -> np.ndarray:
         check_is_fitted(self, "svm_")
-        likelihood = np.asarray(self._counts(X) @ self.nb_weights_.T)  # standardising drops the normaliser
+        likelihood = np.asarray(X @ self.nb_weights_.T)  # standardising drops the normaliser
         return _standardised(self.svm_.decision_function(X)) + self.nb_weight * _standardised(likelihood)
 
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.decision_function(X), axis=1)]
-
-    def _counts(self, X):
-        return X[:, : self.nb_columns] if self.nb_columns is not None else X
 
 
 def _standardised(scores: np.ndarray) -> np.ndarray:
