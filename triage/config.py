@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     )
 
     # --- email -----------------------------------------------------------------
+    smtp_enabled: bool = Field(
+        True, description="Whether `triage run` starts the inbound SMTP server (off when mail arrives only by IMAP)."
+    )
     smtp_host: str = Field("127.0.0.1", description="Address the inbound SMTP server listens on.")
     smtp_port: int = Field(2525, description="Port of the inbound SMTP server.")
     smtp_accept: str | None = Field(

@@ -85,3 +85,13 @@ def _socket_alive(path) -> bool:
             return True
         except OSError:
             return False
+
+
+def test_the_smtp_server_is_started_unless_switched_off(runtime):
+    from dataclasses import replace
+
+    from triage.cli.run import _services
+
+    assert "smtp" in [s.name for s in _services(runtime)]
+    imap_only = replace(runtime, settings=runtime.settings.model_copy(update={"smtp_enabled": False}))
+    assert "smtp" not in [s.name for s in _services(imap_only)]

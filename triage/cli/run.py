@@ -114,7 +114,9 @@ def _services(rt) -> list[Service]:
     from triage.connectors.email.smtp_server import SmtpServer
     from triage.connectors.telegram.polling import polling_service
 
-    services: list[Service] = [SmtpServer.from_settings(rt.settings, rt.intake)]
+    services: list[Service] = []
+    if rt.settings.smtp_enabled:
+        services.append(SmtpServer.from_settings(rt.settings, rt.intake))
     if rt.settings.imap_url:
         services.append(ImapPoller.from_settings(rt.settings, rt.intake))
     telegram_poller = polling_service(rt)
