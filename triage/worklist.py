@@ -1,9 +1,11 @@
 """What staff read: the queue of open cases and everything known about one case.
 
-The queue is ordered as the team should work it: urgent first, then by the date
-the case is measured against (a holding reply's promise, else the standard
-respond-by date). SLA states are worked out at the moment of reading, so the
-page is right even between two runs of the SLA sweep.
+The queue is ordered as the team should work it: urgent first; then messages in
+a language the classifier cannot read (it cannot tell whether they are urgent,
+and the interpreter takes time); then by the date the case is measured against
+(a holding reply's promise, else the standard respond-by date). SLA states are
+worked out at the moment of reading, so the page is right even between two runs
+of the SLA sweep.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ class CaseFile:
 def queue(session: Session, filters: QueueFilters, now: datetime, region: str) -> list[QueueRow]:
     measured = func.coalesce(Case.promised_by, Case.respond_by)
     query = (select(Case).where(Case.status.in_(OPEN_STATUSES))
-             .order_by(Case.urgent.desc(), measured.asc().nulls_last(), Case.received_at, Case.id)
+             .order_by(Case.urgent.desc(), Case.needs_interpretation.desc(), measured.asc().nulls_last(),
+                       Case.received_at, Case.id)
              .limit(QUEUE_LIMIT))
     if filters.service:
         query = query.where(Case.service == filters.service)

@@ -28,6 +28,20 @@ def test_queue_lists_urgent_first_then_by_the_measured_date(runtime, intake):
     assert "URGENT" in page and "(promised)" in page
 
 
+def test_a_message_nobody_can_read_yet_comes_straight_after_the_urgent_ones(runtime, intake):
+    ids = [queued_case(runtime, intake, f"message {n}", sender=SenderIdentity("email", f"r{n}@example.org")).id
+           for n in range(3)]
+    with runtime.sessions.begin() as session:
+        session.execute(update(Case).where(Case.id == ids[0]).values(respond_by=date(2030, 1, 10)))
+        session.execute(update(Case).where(Case.id == ids[1]).values(respond_by=date(2030, 1, 30),
+                                                                     needs_interpretation=True))
+        session.execute(update(Case).where(Case.id == ids[2]).values(respond_by=date(2030, 1, 31), urgent=True,
+                                                                     priority=0))
+    page = signed_in(runtime).get("/staff/").text
+    order = [page.index(f'href="/staff/cases/{case_id}"') for case_id in (ids[2], ids[1], ids[0])]
+    assert order == sorted(order)
+
+
 def test_queue_filters_by_channel_and_assignee(runtime, intake):
     email = queued_case(runtime, intake, "by email")
     sms = queued_case(runtime, intake, "by text", channel="sms", external_id="SM1",
