@@ -330,11 +330,11 @@ def sweep_pending() -> int:
 
 
 QUEUED_GRACE = timedelta(minutes=2)
+"""A `queued` message younger than this has its job on Redis unless intake crashed between its commit and
+its enqueue; the sweeper leaves it alone, so a burst of intake costs no Redis round trips per sweep."""
 MEDIA_RETRY_WINDOW = timedelta(days=7)
 """How long the sweeper keeps re-queuing downloads of a message's media; providers delete media in time,
 and then the fetch fails permanently anyway."""
-"""A `queued` message younger than this has its job on Redis unless intake crashed between its commit and
-its enqueue; the sweeper leaves it alone, so a burst of intake costs no Redis round trips per sweep."""
 
 
 def requeue_stranded(rt: Runtime, now: datetime | None = None) -> int:
