@@ -3,9 +3,9 @@
 Naive Bayes weighs each n-gram's evidence independently, so it makes different
 mistakes from the SVM, and the two together make fewer. Their scores are put on
 one scale (standardised across the labels of each message) and added, with naive
-Bayes at `nb_weight`. In 5-fold
-cross-validation on the training split this lifted service macro-F1 by about
-0.017 and avoidable reason by about 0.008 over the SVM alone. The blend exposes
+Bayes at `nb_weight`. In 5-fold cross-validation on the training split this
+lifted service macro-F1 by about 0.017 and avoidable reason by about 0.008 over
+the SVM alone. The blend exposes
 `decision_function`, so `CalibratedClassifierCV` turns it into probabilities
 exactly as it did the bare SVM.
 """

@@ -56,6 +56,11 @@ class Sender(Protocol):
     def send(self, message: OutboundMessage) -> SendResult: ...
 
 
+def too_large(limit: int) -> TransportError:
+    """A file over the size limit: no retry will shrink it."""
+    return TransportError(f"file larger than {limit} bytes", permanent=True)
+
+
 @dataclass(frozen=True)
 class FetchedMedia:
     """A resident's file, downloaded from the provider that kept it (Twilio, Telegram)."""

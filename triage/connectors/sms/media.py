@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from triage.config import Settings
-from triage.connectors.base import FetchedMedia, TransportError
+from triage.connectors.base import FetchedMedia, TransportError, too_large
 
 TIMEOUT_SECONDS = 30
 RETRYABLE_STATUS = {408, 425, 429}
@@ -40,11 +40,11 @@ class TwilioMediaFetcher:
                 _check_status(response.status_code)
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > self.max_bytes:
-                    raise _too_large(self.max_bytes)
+                    raise too_large(self.max_bytes)
                 for chunk in response.iter_bytes():
                     data += chunk
                     if len(data) > self.max_bytes:
-                        raise _too_large(self.max_bytes)
+                        raise too_large(self.max_bytes)
                 content_type = response.headers.get("Content-Type")
         except httpx.TooManyRedirects as exc:
             raise TransportError("Twilio media redirected too many times", permanent=True) from exc
@@ -68,9 +68,6 @@ def _check_status(status: int) -> None:
         raise TransportError(f"Twilio media not available (HTTP {status})", permanent=True)
     raise TransportError(f"Twilio media HTTP {status}")
 
-
-def _too_large(limit: int) -> TransportError:
-    return TransportError(f"media larger than {limit} bytes", permanent=True)
 
 
 def build_fetcher(settings: Settings) -> TwilioMediaFetcher:

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken
 from telegram.request import HTTPXRequest
 
 from triage.config import Settings
-from triage.connectors.base import FetchedMedia, TransportError
+from triage.connectors.base import FetchedMedia, TransportError, too_large
 from triage.connectors.telegram.parse import FILE_URL_PREFIX
 from triage.connectors.telegram.transport import new_bot
 
@@ -45,18 +45,15 @@ class TelegramMediaFetcher:
         try:
             file = await new_bot(self.token, self.api_base, request).get_file(file_id)
             if file.file_size and file.file_size > self.max_bytes:
-                raise _too_large(self.max_bytes)
+                raise too_large(self.max_bytes)
             data = bytes(await file.download_as_bytearray())
         finally:
             await request.shutdown()
         if len(data) > self.max_bytes:
-            raise _too_large(self.max_bytes)
+            raise too_large(self.max_bytes)
         content_type = mimetypes.guess_type(file.file_path)[0] if file.file_path else None
         return FetchedMedia(data, content_type)
 
-
-def _too_large(limit: int) -> TransportError:
-    return TransportError(f"file larger than {limit} bytes", permanent=True)
 
 
 def build_fetcher(settings: Settings) -> TelegramMediaFetcher:
