@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -83,6 +84,29 @@ def test_rate_limit_allows_the_limit_then_says_how_long_to_wait(kind, redis_conn
     wait = limiter.hit("chat-session:wc-1", 3)
     assert 1 <= wait <= 60
     assert limiter.hit("chat-session:wc-2", 3) is None  # another key has its own count
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_rate_limit_counts_any_sixty_seconds_not_the_clock_minute(kind, redis_conn):
+    clock = Clock(1_800_000_058.5)  # a second and a half before a minute turns
+    limiter = MemoryRateLimiter(clock) if kind == "memory" else RedisRateLimiter(redis_conn, clock=clock)
+    key = f"chat-session:wc-{uuid.uuid4().hex}"
+    assert [limiter.hit(key, 3) for _ in range(3)] == [None, None, None]
+    clock.now += 3  # the minute has turned; a per-minute counter would start again
+    assert limiter.hit(key, 3) == 57
+    clock.now += 57  # the first three are now a full minute old
+    assert limiter.hit(key, 3) is None
+    assert limiter.hit(key, 3) is None
+    assert limiter.hit(key, 3) is None
+    assert limiter.hit(key, 3) == 60  # the three just let in are the window now
 
 
 def test_redis_limits_are_shared_between_processes(redis_conn):
