@@ -78,7 +78,7 @@ def run_triage(rt: Runtime, message_id: int, now: datetime | None = None) -> str
             if message is None or message.status in FINISHED:
                 return "nothing to do"
             outcome = _triage(session, rt, message, now)
-            outcome.media_to_fetch = any(a.role == "to_fetch" and a.sha256 is None for a in message.attachments)
+            outcome.media_to_fetch = any(map(_at_provider, message.attachments))
     except Exception as exc:
         if attempt >= rt.settings.triage_retries:
             _mark_failed(rt, message_id, exc)
@@ -262,6 +262,12 @@ MEDIA_ACTOR = "system:media"
 GENERIC_TYPE = "application/octet-stream"
 
 
+def _at_provider(attachment: AttachmentRow) -> bool:
+    """An attachment SMS or Telegram left at the provider that nobody has fetched yet (the sweeper's query in
+    `requeue_stranded` asks the same in SQL)."""
+    return attachment.role == "to_fetch" and attachment.sha256 is None
+
+
 def fetch_media(message_id: int) -> str:
     """RQ entry point: download the message's attachments that SMS and Telegram left at the provider."""
     return run_fetch_media(runtime_module.current(), message_id)
@@ -276,7 +282,7 @@ def run_fetch_media(rt: Runtime, message_id: int) -> str:
         if message is None:
             return "nothing to do"
         channel = message.channel
-        todo = [(a.id, a.url or "") for a in message.attachments if a.role == "to_fetch" and a.sha256 is None]
+        todo = [(a.id, a.url or "") for a in message.attachments if _at_provider(a)]
     retry: TransportError | None = None
     for attachment_id, url in todo:
         try:
@@ -298,7 +304,7 @@ def _record_fetch(rt: Runtime, attachment_id: int, *, media: FetchedMedia | None
                   error: TransportError | None = None) -> None:
     with transaction(rt.sessions) as session:
         row = session.get(AttachmentRow, attachment_id, with_for_update=True)
-        if row is None or row.role != "to_fetch" or row.sha256:
+        if row is None or not _at_provider(row):
             return  # another run got here first
         case_id = row.message.case_id
         if media is None:

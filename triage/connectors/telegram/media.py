@@ -55,7 +55,6 @@ class TelegramMediaFetcher:
         return FetchedMedia(data, content_type)
 
 
-
 def build_fetcher(settings: Settings) -> TelegramMediaFetcher:
     if not settings.telegram_token:
         raise TransportError("Telegram media need TRIAGE_TELEGRAM_TOKEN")
