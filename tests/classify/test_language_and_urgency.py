@@ -44,6 +44,12 @@ def test_language_of_short_and_long_texts(text, language):
     ("there are used needles in the bushes by the play area", "sharps"),
     ("the leak is dripping onto the fuse box under the stairs", "water_on_electrics"),
     ("my daughter has a stalker, please take her off the open register", "stalking_or_protection"),
+    ("If I lose I have nothing. I have got the rope in the garage", "suicide_self_harm"),
+    ("I parked there because my ex-partner hit him and he was bleeding", "domestic_abuse"),
+    ("Mój mąż bije mnie, boję się wrócić do domu", "risk_in_another_language"),
+    ("Мій чоловік мене б'є, сьогодні знову", "risk_in_another_language"),
+    ("زوجي يضربني كل يوم", "risk_in_another_language"),
+    ("Dyn yn tynnu lluniau o'r plant yn y llyfrgell", "child_at_risk"),
 ])
 def test_lexicon_names_why_a_message_is_urgent(text, reason):
     assert reason in urgent_reasons(text)
@@ -58,6 +64,9 @@ def test_lexicon_names_why_a_message_is_urgent(text, reason):
     "my application can't go on the waiting list until I send proof of address",
     "Mr R. Stalker, 16 Foundry Street: photographs of the abandoned car enclosed",
     "the carer who comes on Tuesdays was lovely, thank you",
+    "we have got a rope swing on the tree by the green, is that allowed?",
+    "the ball hit him on the head at football, he's fine, just wanted to say the nets are torn",
+    "Dzień dobry, kiedy jest odbiór śmieci na ulicy Polnej?",
 ])
 def test_lexicon_ignores_everyday_words_of_danger(text):
     assert urgent_reasons(text) == ()
