@@ -13,10 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
 from triage.classify.embeddings import StaticEmbedder
-from triage.classify.textprep import PreparedText, SpacyLemmatizer
-
-WORD_CACHE_LIMIT = 200_000
-"""Distinct words whose character n-gram columns a process keeps (a few tens of MB at most)."""
+from triage.classify.textprep import WORD_CACHE_LIMIT, PreparedText, SpacyLemmatizer
 
 
 def _char_wb_ngrams(word: str, low: int, high: int) -> list[str]:

@@ -14,6 +14,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from triage.classify.cleaning import clean_message, repair_ocr
 from triage.classify.entities import find_entities, group_by_kind, mask
 
+WORD_CACHE_LIMIT = 200_000
+"""Distinct words whose results a per-word cache keeps before it is cleared (a worker runs for weeks): the
+lemmas here, the character n-gram columns in `features.py`; a few tens of MB at most."""
+
 
 @dataclass(frozen=True)
 class PreparedText:
@@ -56,25 +60,37 @@ class SpacyLemmatizer(TransformerMixin, BaseEstimator):
     so `clone`, `get_params` and safe serialisation all work on this estimator.
     """
 
-    def __init__(self, batch_size: int = 256):
-        self.batch_size = batch_size
+    max_remembered = WORD_CACHE_LIMIT
 
     def fit(self, texts: Iterable[str], y=None):
         self.n_features_in_ = 1
         return self
 
     def transform(self, texts: Iterable[str]) -> list[str]:
-        nlp, lemmas = self._pipeline()
-        # the lookup lemmatiser is a table lookup per token: reading the table directly gives the same
-        # lemmas as running the pipe, at half the cost (no Doc-level component call per message)
-        return [" ".join(lemmas.get(token.orth, token.orth_).lower() for token in doc if not token.is_space)
-                for doc in nlp.tokenizer.pipe(list(texts), batch_size=self.batch_size)]
+        nlp, lemmas, known = self._pipeline()
+        if len(known) > self.max_remembered:
+            known.clear()
+        # spaCy splits on whitespace first and tokenizes each piece on its own, so a piece's lemmas can be
+        # remembered: most words recur, and a remembered one costs a dictionary lookup instead of a Doc
+        out = []
+        for text in texts:
+            pieces = []
+            for word in text.split():
+                lemma = known.get(word)
+                if lemma is None:
+                    lemma = known[word] = " ".join(lemmas.get(token.orth, token.orth_).lower()
+                                                   for token in nlp.tokenizer(word) if not token.is_space)
+                if lemma:
+                    pieces.append(lemma)
+            out.append(" ".join(pieces))
+        return out
 
     def _pipeline(self):
         loaded = self.__dict__.get("_nlp")
         if loaded is None:
             nlp = build_spacy()
-            loaded = self.__dict__["_nlp"] = (nlp, nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup"))
+            lookup = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+            loaded = self.__dict__["_nlp"] = (nlp, lookup, {})
         return loaded
 
     def __getstate__(self) -> dict:
