@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from triage.classify.bodies import body_tokens, find_bodies
 from triage.classify.cleaning import clean_message, repair_ocr
 from triage.classify.entities import find_entities, group_by_kind, mask
 
@@ -26,7 +27,8 @@ class PreparedText:
     plain: str
     """Subject and body as written (read by the sentence encoder, which needs real words)."""
     masked: str
-    """Channel marker, subject and body with entities replaced by placeholder tokens (read by the n-grams)."""
+    """Channel marker, subject and body with entities replaced by placeholder tokens, then one token per kind
+    of outside body mentioned (read by the n-grams)."""
     entities: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -39,7 +41,10 @@ def prepare(text: str, *, channel: str, subject: str | None = None) -> PreparedT
     for kind, values in group_by_kind(find_entities(cleaned.signature)).items():
         entities.setdefault(kind, [])
         entities[kind] += [v for v in values if v not in entities[kind]]
-    masked = f"channel_{channel} " + mask(head + body, found)
+    bodies = find_bodies(head + body)
+    if bodies:
+        entities["organisation"] = list(dict.fromkeys(name for _, name in bodies))
+    masked = f"channel_{channel} " + mask(head + body, found) + " " + body_tokens(bodies)
     return PreparedText(body=body, plain=head + body, masked=masked, entities=entities)
 
 
