@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from triage.classify.entities import find_entities, group_by_kind, mask
+from triage.classify.dataset import load_samples
+from triage.classify.entities import RULES, find_entities, group_by_kind, mask
+
+DATA = Path(__file__).resolve().parents[2] / "training_data"
 
 
 def kinds(text: str) -> dict[str, list[str]]:
@@ -70,3 +75,17 @@ def test_a_pcn_is_not_also_a_phone_number_and_masking_uses_placeholders():
     masked = mask(text, entities)
     assert "ENT_PCN" in masked and "ENT_POSTCODE" in masked
     assert "30498127" not in masked and "7QA" not in masked
+
+
+def test_rules_skipped_for_a_missing_word_would_have_found_nothing():
+    """A rule's `needs` only skips texts it cannot match: every match, in every corpus text and in mixed case,
+    contains one of them."""
+    texts = [s.text for s in load_samples(DATA)]
+    texts += ["My Account No: 4411 2233", "Ticket Number AB12345678", "REF 24/01234/FUL", "T-000123", "Jo@Example.ORG"]
+    matched = 0
+    for rule in (r for r in RULES if r.needs):
+        for text in texts:
+            for match in rule.pattern.finditer(text):
+                assert any(needed in match.group(0).lower() for needed in rule.needs), (rule.kind, match.group(0))
+                matched += 1
+    assert matched > 500
