@@ -35,17 +35,17 @@ class PreparedText:
 def prepare(text: str, *, channel: str, subject: str | None = None) -> PreparedText:
     cleaned = clean_message(text)
     body = repair_ocr(cleaned.body or text.strip())
-    head = f"{subject}\n" if subject else ""
-    found = find_entities(head + body)
+    plain = f"{subject}\n{body}" if subject else body
+    found = find_entities(plain)
     entities = group_by_kind(found)
     for kind, values in group_by_kind(find_entities(cleaned.signature)).items():
         entities.setdefault(kind, [])
         entities[kind] += [v for v in values if v not in entities[kind]]
-    bodies = find_bodies(head + body)
+    bodies = find_bodies(plain)
     if bodies:
         entities["organisation"] = list(dict.fromkeys(name for _, name in bodies))
-    masked = f"channel_{channel} " + mask(head + body, found) + " " + body_tokens(bodies)
-    return PreparedText(body=body, plain=head + body, masked=masked, entities=entities)
+    masked = f"channel_{channel} " + mask(plain, found) + " " + body_tokens(bodies)
+    return PreparedText(body=body, plain=plain, masked=masked, entities=entities)
 
 
 def build_spacy():
