@@ -25,8 +25,8 @@ class EntityRule:
     pattern: re.Pattern[str]
     group: int | str = 0
     needs: tuple[str, ...] = ()
-    """Lower-case strings of which every match contains at least one: a substring test skips the regex (most
-    of the cost of classifying) on the many messages that cannot match. Empty: always run."""
+    """Lower-case strings of which every match contains at least one: a substring test skips the regex on the
+    many messages that cannot match (entity rules were about a sixth of classifying time). Empty: always run."""
 
 
 def _rule(kind: str, pattern: str, flags: int = re.I, group: int | str = 0, needs: tuple[str, ...] = ()) -> EntityRule:
