@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from triage.classify.dataset import load_samples
 from triage.classify.language import LanguageDetector
-from triage.classify.urgency import urgent_reasons
+from triage.classify.urgency import _needles, load_rules, urgent_reasons
 
+DATA = Path(__file__).resolve().parents[2] / "training_data"
 DETECTOR = LanguageDetector()
 
 
@@ -70,3 +74,30 @@ def test_lexicon_names_why_a_message_is_urgent(text, reason):
 ])
 def test_lexicon_ignores_everyday_words_of_danger(text):
     assert urgent_reasons(text) == ()
+
+
+def test_needles_skip_only_texts_a_pattern_cannot_match():
+    """Every match of a gated pattern, in every corpus text, contains one of its needles."""
+    texts = [s.text.replace("’", "'").lower() for s in load_samples(DATA)]
+    groups = [group for rule in load_rules() for group in rule.groups if group.needles is not None]
+    assert len(groups) >= 15
+    matched = 0
+    for text in texts:
+        for group in groups:
+            for match in group.pattern.finditer(text):
+                assert any(needle in match.group(0) for needle in group.needles), (group.pattern.pattern[:60], text)
+                matched += 1
+    assert matched > 1000
+
+
+@pytest.mark.parametrize("pattern, needles", [
+    (r"\bgas\s+leak", {"leak"}),
+    (r"\b(?:used\s+)?needles?\b", {"needle"}),
+    (r"\b(?:he|she)\s+(?:hit|punched)\b|\bpunched\b", {"hit", "punched"}),
+    (r"\bsuicid\w*|\bkill\s+myself", {"suicid", "myself"}),
+    (r"\b\d+\s*weeks?\s+old\b", {"week"}),
+    (r"\b(?:gas)?\s*le", None),
+    (r"\b[7-9]\d\b", None),
+])
+def test_needles_are_derived_only_where_every_match_must_contain_one(pattern, needles):
+    assert _needles(pattern) == (None if needles is None else frozenset(needles))
