@@ -15,6 +15,7 @@ from triage.classify.bodies import body_tokens, find_bodies
 from triage.classify.cleaning import clean_message, repair_ocr
 from triage.classify.entities import find_entities, group_by_kind, mask
 
+_EDGE_PUNCTUATION = ".,!?;:()[]{}\"'“”‘’…"
 WORD_CACHE_LIMIT = 200_000
 """Distinct words whose results a per-word cache keeps before it is cleared (a worker runs for weeks): the
 lemmas here, the character n-gram columns in `features.py`; a few tens of MB at most."""
@@ -72,30 +73,40 @@ class SpacyLemmatizer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, texts: Iterable[str]) -> list[str]:
-        nlp, lemmas, known = self._pipeline()
+        _, _, known, _ = self._pipeline()
         if len(known) > self.max_remembered:
             known.clear()
         # spaCy splits on whitespace first and tokenizes each piece on its own, so a piece's lemmas can be
         # remembered: most words recur, and a remembered one costs a dictionary lookup instead of a Doc
         out = []
         for text in texts:
-            pieces = []
-            for word in text.split():
-                lemma = known.get(word)
-                if lemma is None:
-                    lemma = known[word] = " ".join(lemmas.get(token.orth, token.orth_).lower()
-                                                   for token in nlp.tokenizer(word) if not token.is_space)
-                if lemma:
-                    pieces.append(lemma)
-            out.append(" ".join(pieces))
+            words = text.split()
+            for word in [word for word in words if word not in known]:
+                known[word] = self.lemmatize_piece(word)
+            out.append(" ".join(filter(None, map(known.__getitem__, words))))
         return out
+
+    def lemmatize_piece(self, word: str) -> str:
+        """The lemmas of one whitespace-free piece, as spaCy gives them.
+
+        A word with only punctuation round it needs no tokenizer: spaCy would split the
+        punctuation off and leave the word whole (unless it is one of its special cases,
+        like "cannot"), and the word features ignore punctuation. Skipping the tokenizer
+        for these, half of the pieces not seen before, makes a new piece a lookup.
+        """
+        nlp, lemmas, _, special = self._pipeline()
+        core = word.strip(_EDGE_PUNCTUATION)
+        if core.isalpha() and core not in special:
+            return lemmas.get(core, core).lower()
+        return " ".join(lemmas.get(token.orth, token.orth_).lower() for token in nlp.tokenizer(word)
+                        if not token.is_space)
 
     def _pipeline(self):
         loaded = self.__dict__.get("_nlp")
         if loaded is None:
             nlp = build_spacy()
             lookup = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-            loaded = self.__dict__["_nlp"] = (nlp, lookup, {})
+            loaded = self.__dict__["_nlp"] = (nlp, lookup, {}, frozenset(nlp.tokenizer.rules))
         return loaded
 
     def __getstate__(self) -> dict:
