@@ -1,4 +1,4 @@
-"""The feature matrix: the fast character n-gram path must give exactly scikit-learn's numbers."""
+"""The feature matrix: the fast word and character n-gram paths must give exactly scikit-learn's numbers."""
 
 from __future__ import annotations
 
@@ -35,6 +35,16 @@ def test_character_ngrams_match_scikit_learn_exactly_including_unseen_words():
         theirs = reference.transform(UNSEEN + TRAINING)
         assert ours.shape == theirs.shape
         assert np.abs((ours - theirs).toarray()).max() == 0.0
+
+
+def test_word_ngrams_match_scikit_learn_exactly():
+    reference = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, dtype=np.float32).fit(TRAINING)
+    compact = CompactTfidf(ngram_range=(1, 2), min_df=1).fit(TRAINING)
+
+    ours = compact.transform(UNSEEN + TRAINING)
+    theirs = reference.transform(UNSEEN + TRAINING)
+    assert ours.shape == theirs.shape and ours.nnz > 0
+    assert np.abs((ours - theirs).toarray()).max() == 0.0
 
 
 def test_the_word_cache_is_not_saved_with_the_model():
