@@ -43,3 +43,16 @@ def test_the_naive_bayes_part_scores_as_complement_nb_does():
     reference = ComplementNB(alpha=blend.nb_alpha).fit(X[:, :n], LABELS)
     ours = np.asarray(X @ blend.nb_weights_.T)
     assert (ours.argmax(axis=1) == reference.predict_log_proba(X[:, :n]).argmax(axis=1)).all()
+
+
+def test_scores_are_the_svm_and_naive_bayes_scores_standardised_and_added():
+    from triage.classify.blend import _standardised
+
+    X, n = features()
+    blend = SvmNbBlend(C=0.5, nb_weight=0.3, nb_columns=n, random_state=0).fit(X, LABELS)
+    expected = _standardised(blend.svm_.decision_function(X)) + 0.3 * _standardised(np.asarray(X @ blend.nb_weights_.T))
+    assert np.allclose(blend.decision_function(X), expected, atol=1e-4)
+    blend.fit(X[:30], LABELS[:30])  # refitting must not keep the first fit's weights
+    expected = _standardised(blend.svm_.decision_function(X)) + 0.3 * _standardised(np.asarray(X @ blend.nb_weights_.T))
+    assert np.allclose(blend.decision_function(X), expected, atol=1e-4)
+    assert "_stacked" not in blend.__getstate__()
