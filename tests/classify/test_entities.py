@@ -60,6 +60,8 @@ def test_phones_emails_money_and_dates():
     assert found["email"] == ["joe.bloggs@example.com"]
     assert found["money"] == ["£212.56", "65 pounds"]
     assert found["date"] == ["12 Feb 2026", "03/03/2026", "2nd March"]
+    assert kinds("due February 5th 2026, or by Mawrth 2, not in March at all")["date"] == ["February 5th 2026",
+                                                                                        "Mawrth 2"]
 
 
 def test_ordinary_numbers_are_not_entities():

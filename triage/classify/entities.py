@@ -51,7 +51,8 @@ RULES: tuple[EntityRule, ...] = (
                    r"|\b\d+p\b(?=\s+(?:a|per|each|charge|fee|fine))"),
     _rule("date", rf"\b\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
                   rf"|\b\d{{1,2}}(?:st|nd|rd|th|af|ain|ydd|fed|eg)?\s+(?:of\s+)?(?:{_MONTHS})\b\.?(?:,?\s+\d{{4}})?"
-                  rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"),
+                  # the lookahead fails a word not followed by a number at once, before forty month names are tried
+                  rf"|\b(?=[^\W\d_]+\.?\s+\d)(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}})?"),
 )
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(rule.kind for rule in RULES))
 _DIGIT = re.compile(r"\d")
