@@ -50,10 +50,11 @@ class LanguageDetector:
 
     def explain(self, text: str) -> tuple[str, str]:
         words = [w.lower() for w in _WORD.findall(text)]
-        # counted by deleting the rest: one pass in C, no list of one-letter strings
-        letters = len(_NOT_LETTER.sub("", text))
-        if letters and len(_NOT_LATIN.sub("", text)) < letters / 2:
-            return "other", "script"
+        if not text.isascii():  # ASCII letters are all Latin (most messages: no need to count)
+            # counted by deleting the rest: one pass in C, no list of one-letter strings
+            letters = len(_NOT_LETTER.sub("", text))
+            if letters and len(_NOT_LATIN.sub("", text)) < letters / 2:
+                return "other", "script"
         english = sum(w in ENGLISH_MARKERS for w in words)
         welsh = sum(w in WELSH_MARKERS for w in words)
         dense = MARKER_SHARE * len(words)
