@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from triage.classify.cleaning import clean_message, repair_ocr
+from pathlib import Path
+
+from triage.classify.cleaning import _DISCLAIMER, _DISCLAIMER_NEEDS, clean_message, repair_ocr
+from triage.classify.dataset import load_samples
 from triage.classify.textprep import prepare
 
 APPLE_MAIL = """Hi,
@@ -85,3 +88,15 @@ def test_a_one_line_text_is_never_emptied():
 def test_scanner_digits_inside_words_are_read_as_letters_but_references_are_not():
     assert repair_ocr("Counci1 Tax bi11, te11 you, 0pen Spaces") == "Council Tax bill, tell you, open Spaces"
     assert repair_ocr("T-O01177 and 4OO23391 on the 1st and 10th") == "T-O01177 and 4OO23391 on the 1st and 10th"
+
+
+def test_every_disclaimer_in_the_corpus_contains_a_string_the_cleaner_looks_for_first():
+    """`_DISCLAIMER_NEEDS` only skips texts the disclaimer pattern cannot match."""
+    texts = [s.text for s in load_samples(Path(__file__).resolve().parents[2] / "training_data")]
+    texts += [SIGNED_WITH_DISCLAIMER, "Registered Office: 1 King Street", "Authorised and Regulated by the FCA"]
+    matched = 0
+    for text in texts:
+        for match in _DISCLAIMER.finditer(text):
+            assert any(needed in match.group(0).lower() for needed in _DISCLAIMER_NEEDS), match.group(0)
+            matched += 1
+    assert matched > 100

@@ -35,6 +35,9 @@ _DISCLAIMER = re.compile(
     r"|\bmonitored for (?:viruses|compliance)\b|\bgall y neges e-bost hon fod yn gyfrinachol\b)",
     re.I,
 )
+_DISCLAIMER_NEEDS = ("confidential", "intended", "if you", "authorised and regulated", "registered",
+                     "before printing", "views expressed", "monitored for", "gyfrinachol")
+"""Every disclaimer match contains one of these (in lower case): without any, no paragraph is searched."""
 _VALEDICTION = re.compile(
     r"^\s*(?:kind(?:est)? regards|best regards|warm regards|regards|many thanks|thanks(?: again)?|thank you|"
     r"best wishes|best|cheers|yours (?:faithfully|sincerely|truly)|yours|sincerely|rgds|ta|"
@@ -77,7 +80,9 @@ def clean_message(text: str) -> CleanText:
         removed.append("device_footer")
 
     paragraphs = re.split(r"\n\s*\n", text)
-    kept = [p for i, p in enumerate(paragraphs) if i == 0 or not _DISCLAIMER.search(p)]
+    lowered = text.lower()
+    kept = [p for i, p in enumerate(paragraphs) if i == 0 or not _DISCLAIMER.search(p)] \
+        if any(needed in lowered for needed in _DISCLAIMER_NEEDS) else paragraphs
     if len(kept) != len(paragraphs):
         removed.append("disclaimer")
     text = "\n\n".join(kept)
@@ -106,7 +111,7 @@ def repair_ocr(text: str) -> str:
             return word
         return word.replace("1", "l").replace("0", "o")
 
-    return _OCR_WORD.sub(fix, text)
+    return _OCR_WORD.sub(fix, text) if "0" in text or "1" in text else text
 
 
 def _split_signature(text: str) -> tuple[str, str]:
