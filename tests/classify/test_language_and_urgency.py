@@ -8,7 +8,7 @@ import pytest
 
 from triage.classify.dataset import load_samples
 from triage.classify.language import LanguageDetector
-from triage.classify.urgency import _needles, load_rules, urgent_reasons
+from triage.classify.urgency import _needles, load_lexicon, urgent_reasons
 
 DATA = Path(__file__).resolve().parents[2] / "training_data"
 DETECTOR = LanguageDetector()
@@ -76,16 +76,18 @@ def test_lexicon_ignores_everyday_words_of_danger(text):
     assert urgent_reasons(text) == ()
 
 
-def test_needles_skip_only_texts_a_pattern_cannot_match():
-    """Every match of a gated pattern, in every corpus text, contains one of its needles."""
-    texts = [s.text.replace("’", "'").lower() for s in load_samples(DATA)]
-    groups = [group for rule in load_rules() for group in rule.groups if group.needles is not None]
-    assert len(groups) >= 15
+def test_needles_skip_only_texts_a_phrase_cannot_match():
+    """Every match of a phrase with needles contains one of them, in every urgent corpus text and a quarter of
+    the rest (all of them took 17 s; the needles are also derived from each parsed pattern, tested below)."""
+    samples = load_samples(DATA)
+    texts = [s.text.replace("’", "'").lower() for i, s in enumerate(samples) if s.urgent or i % 4 == 0]
+    phrases = [phrase for phrase in load_lexicon().phrases if phrase.needles is not None]
+    assert len(phrases) > 0.9 * len(load_lexicon().phrases)
     matched = 0
     for text in texts:
-        for group in groups:
-            for match in group.pattern.finditer(text):
-                assert any(needle in match.group(0) for needle in group.needles), (group.pattern.pattern[:60], text)
+        for phrase in phrases:
+            for match in phrase.pattern.finditer(text):
+                assert any(needle in match.group(0) for needle in phrase.needles), (phrase.pattern.pattern, text)
                 matched += 1
     assert matched > 1000
 

@@ -18,61 +18,79 @@ import ahocorasick
 
 LEXICON_FILE = Path(__file__).with_name("urgent_lexicon.json")
 SHORTEST_NEEDLE = 3
-"""A group gets a gate only if each of its needles has at least this many characters (shorter ones are
-in nearly every text, and would only add hits)."""
+"""A phrase gets needles only if each has at least this many characters (shorter ones are in nearly every
+text, and would only add hits)."""
 
 
 @dataclass(frozen=True)
-class UrgentGroup:
+class Phrase:
+    """One entry of the lexicon: a pattern, and the needles one of which every match of it contains."""
+
     pattern: re.Pattern[str]
     needles: frozenset[str] | None
-    """Strings one of which every match of `pattern` contains (see `_needles`); None when not derivable."""
+    """See `_needles`; None when not derivable (the phrase is then always searched)."""
 
 
 @dataclass(frozen=True)
 class UrgentRule:
     reason: str
-    groups: tuple[UrgentGroup, ...]
-    """Every group must match somewhere in the text for the rule to fire."""
-
-    def fires(self, lowered: str, present: set[str]) -> bool:
-        """`lowered`: the text in lower case (the patterns are lower-cased to match: faster than re.I);
-        `present`: the lexicon's needles found in it (`Lexicon.present`)."""
-        for group in self.groups:
-            if group.needles is not None and group.needles.isdisjoint(present) or not group.pattern.search(lowered):
-                return False
-        return True
+    groups: tuple[tuple[int, ...], ...]
+    """Each group is phrases (indices into `Lexicon.phrases`); one phrase of every group must match."""
 
 
 @dataclass(frozen=True)
 class Lexicon:
-    rules: tuple[UrgentRule, ...]
-    automaton: ahocorasick.Automaton
-    """Every needle of every gated group, found in one pass over the text."""
+    """The rules, and what lets most of them be skipped.
 
-    def present(self, lowered: str) -> set[str]:
-        return {needle for _, needle in self.automaton.iter(lowered)}
+    Most messages trigger no rule, and a regular expression searched for in vain
+    still scans the whole text. One Aho-Corasick pass finds which phrases' needles
+    are in the text, and only those phrases are searched for.
+    """
+
+    rules: tuple[UrgentRule, ...]
+    phrases: tuple[Phrase, ...]
+    automaton: ahocorasick.Automaton
+    """needle -> indices of the phrases it stands for."""
+    always: frozenset[int]
+    """Phrases without needles."""
+    rule_of: tuple[int, ...]
+    """phrase index -> index of its rule: only rules with a candidate phrase are tried."""
+
+    def candidates(self, lowered: str) -> set[int]:
+        """Indices of the phrases that could match `lowered` (lower-case text)."""
+        live = set(self.always)
+        for _, phrases in self.automaton.iter(lowered):
+            live.update(phrases)
+        return live
+
+    def fires(self, rule: UrgentRule, lowered: str, live: set[int]) -> bool:
+        return all(any(self.phrases[i].pattern.search(lowered) for i in live.intersection(group))
+                   for group in rule.groups)
 
 
 @cache
 def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
     lexicon = json.loads(Path(path).read_text(encoding="utf-8"))
+    phrases: list[Phrase] = []
     rules = []
     for reason, spec in lexicon["reasons"].items():
         groups = []
         for alternatives in spec["all"]:
-            pattern = "|".join(f"(?:{_lower(p)})" for p in alternatives)
-            groups.append(UrgentGroup(re.compile(pattern), _needles(pattern)))
+            groups.append(tuple(range(len(phrases), len(phrases) + len(alternatives))))
+            # lower-cased to match lower-cased text: faster than re.I
+            phrases += [Phrase(re.compile(_lower(p)), _needles(_lower(p))) for p in alternatives]
         rules.append(UrgentRule(reason, tuple(groups)))
+    stands_for: dict[str, list[int]] = {}
+    for i, phrase in enumerate(phrases):
+        for needle in phrase.needles or ():
+            stands_for.setdefault(needle, []).append(i)
     automaton = ahocorasick.Automaton()
-    for needle in {n for rule in rules for group in rule.groups for n in group.needles or ()}:
-        automaton.add_word(needle, needle)
+    for needle, indices in stands_for.items():
+        automaton.add_word(needle, tuple(indices))
     automaton.make_automaton()
-    return Lexicon(tuple(rules), automaton)
-
-
-def load_rules(path: Path = LEXICON_FILE) -> tuple[UrgentRule, ...]:
-    return load_lexicon(path).rules
+    rule_of = tuple(r for r, rule in enumerate(rules) for group in rule.groups for _ in group)
+    return Lexicon(tuple(rules), tuple(phrases), automaton,
+                   frozenset(i for i, phrase in enumerate(phrases) if phrase.needles is None), rule_of)
 
 
 def _lower(pattern: str) -> str:
@@ -84,11 +102,9 @@ def _lower(pattern: str) -> str:
 def _needles(pattern: str) -> frozenset[str] | None:
     """Literal strings, one of which is inside every match of `pattern`, or None.
 
-    Most messages trigger no rule, and a regular expression searched for in vain
-    still scans the whole text; looking for the needles of every rule in one pass
-    first skips most of those searches. They are read off the parsed pattern, so
-    they hold for any phrase the duty team adds; a pattern in which some way through
-    has no literal of `SHORTEST_NEEDLE` characters is simply always searched.
+    They are read off the parsed pattern, so they hold for any phrase the duty team
+    adds; a pattern in which some way through has no literal of `SHORTEST_NEEDLE`
+    characters is simply always searched.
     """
     best = _best_requirement(list(sre_parse.parse(pattern)))
     return frozenset(best) if best and min(map(len, best)) >= SHORTEST_NEEDLE else None
@@ -128,5 +144,6 @@ def urgent_reasons(text: str, lexicon: Lexicon | None = None) -> tuple[str, ...]
     """Names of the lexicon rules the text triggers, e.g. `("gas_leak",)`; empty when none does."""
     lexicon = lexicon or load_lexicon()
     lowered = text.replace("’", "'").lower()
-    present = lexicon.present(lowered)
-    return tuple(rule.reason for rule in lexicon.rules if rule.fires(lowered, present))
+    live = lexicon.candidates(lowered)
+    tried = (lexicon.rules[r] for r in sorted({lexicon.rule_of[i] for i in live}))
+    return tuple(rule.reason for rule in tried if lexicon.fires(rule, lowered, live))
