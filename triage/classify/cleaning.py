@@ -82,7 +82,7 @@ def clean_message(text: str) -> CleanText:
     paragraphs = re.split(r"\n\s*\n", text)
     lowered = text.lower()
     kept = [p for i, p in enumerate(paragraphs) if i == 0 or not _DISCLAIMER.search(p)] \
-        if any(needed in lowered for needed in _DISCLAIMER_NEEDS) else paragraphs
+        if any(map(lowered.__contains__, _DISCLAIMER_NEEDS)) else paragraphs
     if len(kept) != len(paragraphs):
         removed.append("disclaimer")
     text = "\n\n".join(kept)

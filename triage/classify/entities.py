@@ -29,15 +29,19 @@ class EntityRule:
     many messages that cannot match (entity rules were about a sixth of classifying time). Empty: always run."""
 
 
-def _rule(kind: str, pattern: str, flags: int = re.I, group: int | str = 0, needs: tuple[str, ...] = ()) -> EntityRule:
-    return EntityRule(kind, re.compile(pattern, flags), group, needs)
+def _rule(kind: str, pattern: str, flags: int = re.I, group: int | str = 0, needs: tuple[str, ...] = (),
+          starts: str | None = None) -> EntityRule:
+    """`starts`: a character class every match begins with. As a leading lookahead it lets `re` skip to the
+    next such character instead of trying every alternative at every position (money and phone rules: half
+    the time, the same matches on the corpus)."""
+    return EntityRule(kind, re.compile(f"(?={starts})(?:{pattern})" if starts else pattern, flags), group, needs)
 
 
 RULES: tuple[EntityRule, ...] = (
     _rule("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", needs=("@",)),
     _rule("case_ref", rf"\bT-{_OCR_DIGIT}{{6}}\b", needs=("t-",)),
     _rule("planning_ref", r"\b(?:[A-Z]{1,4}/)?\d{2,4}/\d{3,6}/[A-Z]{2,6}\b|\b[A-Z]{1,3}/\d{4}/\d{3,6}\b", needs=("/",)),
-    _rule("pcn", rf"\b(?P<ref>[A-Z]{{2}}{_OCR_DIGIT}{{7,8}}[A-Z]?)\b", flags=0, group="ref"),
+    _rule("pcn", rf"\b(?P<ref>[A-Z]{{2}}{_OCR_DIGIT}{{7,8}}[A-Z]?)\b", flags=0, group="ref", starts="[A-Z]"),
     _rule("pcn", rf"\b(?:PCN|penalty charge(?: notice)?|ticket)\s*(?:no\.?|number|ref(?:erence)?)?\s*[:#]?\s*"
                  rf"(?P<ref>[A-Z]{{2}}\s?{_OCR_DIGIT}{{7,8}}[A-Z]?|{_OCR_DIGIT}{{8,10}})\b", group="ref",
           needs=("pcn", "penalty charge", "ticket")),
@@ -46,9 +50,10 @@ RULES: tuple[EntityRule, ...] = (
           rf"num|ref(?:erence)?)?\s*(?:is\s*)?[:#]?\s*(?P<ref>{_OCR_DIGIT}{{2,4}}(?:\s?{_OCR_DIGIT}{{2,4}}){{1,3}})\b",
           group="ref", needs=("acc", "a/c", "rhif ")),
     _rule("postcode", r"\b(?P<pc>(?:GIR|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?)\s?\d[ABD-HJLNP-UW-Z]{2})\b", group="pc"),
-    _rule("phone", r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?![\w])"),
+    _rule("phone", r"(?<![\w+])(?:\+44\s?\(?0?\)?\s?|\(?0)\d{2,4}\)?[\s-]?\d{3,4}[\s-]?\d{3,4}(?![\w])",
+          starts="[+(0]"),
     _rule("money", r"£\s?\d[\d,]*(?:\.\d{1,2})?(?:\s?(?:k|m|bn)\b)?|\b\d[\d,]*(?:\.\d{2})?\s?(?:pounds|quid|GBP|punt)\b"
-                   r"|\b\d+p\b(?=\s+(?:a|per|each|charge|fee|fine))"),
+                   r"|\b\d+p\b(?=\s+(?:a|per|each|charge|fee|fine))", starts=r"[£\d]"),
     _rule("date", rf"\b\d{{1,2}}[/.-]\d{{1,2}}[/.-](?:\d{{4}}|\d{{2}})\b|\b\d{{4}}-\d{{2}}-\d{{2}}\b"
                   rf"|\b\d{{1,2}}(?:st|nd|rd|th|af|ain|ydd|fed|eg)?\s+(?:of\s+)?(?:{_MONTHS})\b\.?(?:,?\s+\d{{4}})?"
                   # the lookahead fails a word not followed by a number at once, before forty month names are tried
@@ -92,7 +97,7 @@ def find_entities(text: str) -> list[Entity]:
     found: list[Entity] = []
     lowered = text.lower()
     for rule in RULES if _DIGIT.search(text) else _WITHOUT_DIGITS:
-        if rule.needs and not any(needed in lowered for needed in rule.needs):
+        if rule.needs and not any(map(lowered.__contains__, rule.needs)):
             continue
         for match in rule.pattern.finditer(text):
             start, end = match.span(rule.group)
