@@ -54,6 +54,12 @@ def test_language_of_short_and_long_texts(text, language):
     ("Мій чоловік мене б'є, сьогодні знову", "risk_in_another_language"),
     ("زوجي يضربني كل يوم", "risk_in_another_language"),
     ("Dyn yn tynnu lluniau o'r plant yn y llyfrgell", "child_at_risk"),
+    ("found a syringe by the swings this morning", "sharps"),
+    ("mum's alarm pendant has stopped working since the storm", "person_fallen_or_care_missed"),
+    ("my brother keeps saying he will kill himself", "suicide_self_harm"),
+    ("he hasn't had any food since Friday and won't answer the door", "adult_at_risk"),
+    ("Nie mam gdzie spać dzisiaj, właściciel zmienił zamki", "risk_in_another_language"),
+    ("As crianças estão sozinhas? Não — os meninos estão sozinhos em casa desde ontem", "risk_in_another_language"),
 ])
 def test_lexicon_names_why_a_message_is_urgent(text, reason):
     assert reason in urgent_reasons(text)
