@@ -27,6 +27,14 @@ def small_corpus(per_service: int = 14, held_out: int = 120, seed: int = 7):
             chosen.append(sample)
             taken[sample.service] += 1
             taken["urgent"] += sample.urgent
+    # every label of every head at least 3 times, however the shuffle fell (training needs 2 per label)
+    for head in ("contact_type", "avoidable_reason"):
+        have = Counter(getattr(s, head) for s in chosen)
+        for sample in training:
+            label = getattr(sample, head)
+            if have[label] < 3 and sample not in chosen:
+                chosen.append(sample)
+                have[label] += 1
     held = [s for s in samples if is_held_out(s.id)]
     rng.shuffle(held)
     return chosen + held[:held_out]
