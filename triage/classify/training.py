@@ -97,7 +97,7 @@ def fit_model(samples: Sequence[Sample], config: TrainConfig, version: str,
     # the heads are fitted side by side, each on one core: a head's own folds leave a core idle while its
     # final fit runs, and the service head alone takes about as long as the other two together
     progress(f"fitting the {len(unfitted)} label heads, {config.n_jobs} at a time")
-    fitted = Parallel(n_jobs=config.n_jobs)(delayed(_fit)(estimator, matrix, labels)
+    fitted = Parallel(n_jobs=config.n_jobs)(delayed(estimator.fit)(matrix, labels)
                                             for estimator, labels in unfitted.values())
     heads = dict(zip(unfitted, fitted, strict=True))
 
@@ -118,10 +118,6 @@ def fit_model(samples: Sequence[Sample], config: TrainConfig, version: str,
                        language_confidence=language_path_accuracy(docs, [s.language for s in samples]))
     model.card = {"urgent_out_of_fold": operating_points(out_of_fold, ruled, urgent)}
     return model
-
-
-def _fit(estimator, matrix, labels):
-    return estimator.fit(matrix, labels)
 
 
 def _folds(labels: list, wanted: int, head: str) -> int:
