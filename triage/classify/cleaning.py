@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from triage.classify.needles import needles
+
 _QUOTE_HEADERS = [
     # Apple Mail, Gmail, Thunderbird: "On 12 Feb 2026, at 09:41, X <x@y> wrote:" (may wrap onto two lines)
     re.compile(r"^\s*On\b[^\n]{0,200}(?:\n[^\n]{0,200})?\bwrote:\s*$", re.I | re.M),
@@ -35,8 +37,7 @@ _DISCLAIMER = re.compile(
     r"|\bmonitored for (?:viruses|compliance)\b|\bgall y neges e-bost hon fod yn gyfrinachol\b)",
     re.I,
 )
-_DISCLAIMER_NEEDS = ("confidential", "intended", "if you", "authorised and regulated", "registered",
-                     "before printing", "views expressed", "monitored for", "gyfrinachol")
+_DISCLAIMER_NEEDS = needles(_DISCLAIMER)
 """Every disclaimer match contains one of these (in lower case): without any, no paragraph is searched."""
 _VALEDICTION = re.compile(
     r"^\s*(?:kind(?:est)? regards|best regards|warm regards|regards|many thanks|thanks(?: again)?|thank you|"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-import re._constants as sre
-import re._parser as sre_parse
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import ahocorasick
+
+from triage.classify.needles import needles
 
 LEXICON_FILE = Path(__file__).with_name("urgent_lexicon.json")
 SHORTEST_NEEDLE = 3
@@ -28,7 +28,7 @@ class Phrase:
 
     pattern: re.Pattern[str]
     needles: frozenset[str] | None
-    """See `_needles`; None when not derivable (the phrase is then always searched)."""
+    """See `needles.py`; None when not derivable (the phrase is then always searched)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         for alternatives in spec["all"]:
             groups.append(tuple(range(len(phrases), len(phrases) + len(alternatives))))
             # lower-cased to match lower-cased text: faster than re.I
-            phrases += [Phrase(re.compile(_lower(p)), _needles(_lower(p))) for p in alternatives]
+            compiled = [re.compile(_lower(p)) for p in alternatives]
+            phrases += [Phrase(pattern, needles(pattern, SHORTEST_NEEDLE)) for pattern in compiled]
         rules.append(UrgentRule(reason, tuple(groups)))
     stands_for: dict[str, list[int]] = {}
     for i, phrase in enumerate(phrases):
@@ -97,47 +98,6 @@ def _lower(pattern: str) -> str:
     """The pattern's letters in lower case, its escapes (`\\b`, `\\W`) untouched."""
     return re.sub(r"\\.|[^\\]+", lambda m: m.group(0) if m.group(0).startswith("\\") else m.group(0).lower(),
                   pattern)
-
-
-def _needles(pattern: str) -> frozenset[str] | None:
-    """Literal strings, one of which is inside every match of `pattern`, or None.
-
-    They are read off the parsed pattern, so they hold for any phrase the duty team
-    adds; a pattern in which some way through has no literal of `SHORTEST_NEEDLE`
-    characters is simply always searched.
-    """
-    best = _best_requirement(list(sre_parse.parse(pattern)))
-    return frozenset(best) if best and min(map(len, best)) >= SHORTEST_NEEDLE else None
-
-
-def _best_requirement(items: list) -> set[str] | None:
-    """Of the requirements of `items`, the one with the longest shortest string (the likeliest to be rare)."""
-    requirements = _requirements(items)
-    return max(requirements, key=lambda strings: (min(map(len, strings)), -len(strings)), default=None)
-
-
-def _requirements(items: list) -> list[set[str]]:
-    """Sets of strings such that every match of `items` contains one string of each set."""
-    found: list[set[str]] = []
-    run = ""
-    for op, av in items:
-        if op is sre.LITERAL:
-            run += chr(av)
-            continue
-        if run:
-            found.append({run})
-            run = ""
-        if op is sre.SUBPATTERN:
-            found += _requirements(list(av[-1]))
-        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
-            found += _requirements(list(av[2]))
-        elif op is sre.BRANCH:
-            branches = [_best_requirement(list(branch)) for branch in av[1]]
-            if all(branches):
-                found.append(set().union(*branches))
-    if run:
-        found.append({run})
-    return found
 
 
 def urgent_reasons(text: str, lexicon: Lexicon | None = None) -> tuple[str, ...]:
