@@ -8,6 +8,7 @@ import zipfile
 import pytest
 
 from triage.classify import load_classifier
+from triage.classify.model import Message
 from triage.classify.persistence import CARD_FILE, ESTIMATORS_FILE, ModelTampered, sha256_file
 from triage.classify.taxonomy import LABEL_HEADS, ids
 from triage.classify.training import TrainConfig, train
@@ -33,6 +34,18 @@ def test_every_head_answers_only_with_contract_ids(tiny_model):
         assert [label for label, _ in prediction.service_top3][0] == prediction.service
         assert all(label in ids("service") for label, _ in prediction.service_top3)
         assert prediction.model_version == "tiny"
+
+
+def test_a_batch_gives_each_message_what_it_gets_alone(tiny_model):
+    """The batch path works out labels, confidences and the top 3 for all rows at once; a message's answer
+    must not depend on what it was batched with."""
+    messages = [Message(text, channel, subject) for text, channel, subject in ODD_MESSAGES]
+    batch = tiny_model.predict_many(messages)
+    assert batch == [tiny_model.predict(m.text, channel=m.channel, subject=m.subject) for m in messages]
+    for prediction in batch:
+        probabilities = [p for _, p in prediction.service_top3]
+        assert len(probabilities) == 3 and probabilities == sorted(probabilities, reverse=True)
+        assert prediction.service_top3[0] == (prediction.service, prediction.confidence["service"])
 
 
 def test_urgent_says_why_and_entities_reach_the_prediction(tiny_model):

@@ -54,19 +54,25 @@ class TriageModel:
             return []
         docs = [prepare(m.text, channel=m.channel, subject=m.subject) for m in messages]
         matrix = self.features.transform(docs)
-        probabilities = {head: (self.heads[head].classes_, self.heads[head].predict_proba(matrix))
-                         for head in LABEL_HEADS}
-        urgent_p = self.urgent_model.predict_proba(matrix)[:, 1]
-        return [self._prediction(i, doc, probabilities, float(urgent_p[i])) for i, doc in enumerate(docs)]
-
-    def _prediction(self, i: int, doc: PreparedText, probabilities: Mapping, urgent_p: float) -> Prediction:
+        urgent_p = self.urgent_model.predict_proba(matrix)[:, 1].tolist()
+        # argmax, top 3 and the float conversions once per batch: per message they cost more than the heads
         labels, confidence = {}, {}
-        for head, (classes, matrix) in probabilities.items():
-            best = int(np.argmax(matrix[i]))
-            labels[head], confidence[head] = str(classes[best]), round(float(matrix[i][best]), 4)
-        service_classes, service_p = probabilities["service"]
-        top3 = tuple((str(service_classes[j]), round(float(service_p[i][j]), 4))
-                     for j in np.argsort(-service_p[i])[:3])
+        for head in LABEL_HEADS:
+            classes, probability = self.heads[head].classes_, self.heads[head].predict_proba(matrix)
+            best = probability.argmax(axis=1)
+            labels[head] = classes[best].tolist()
+            confidence[head] = [round(p, 4) for p in probability[np.arange(len(docs)), best].tolist()]
+            if head == "service":
+                top3 = np.argsort(-probability, axis=1)[:, :3]
+                top3_labels = classes[top3].tolist()
+                top3_p = [[round(p, 4) for p in row] for row in np.take_along_axis(probability, top3, axis=1).tolist()]
+        return [self._prediction(doc, {head: labels[head][i] for head in LABEL_HEADS},
+                                 {head: confidence[head][i] for head in LABEL_HEADS},
+                                 tuple(zip(top3_labels[i], top3_p[i], strict=True)), urgent_p[i])
+                for i, doc in enumerate(docs)]
+
+    def _prediction(self, doc: PreparedText, labels: dict[str, str], confidence: dict[str, float],
+                    top3: tuple[tuple[str, float], ...], urgent_p: float) -> Prediction:
         rules = urgent_reasons(doc.plain)
         reasons = rules + ((f"model (p={urgent_p:.2f})",) if urgent_p >= self.urgent_threshold else ())
         language, path = self.language.explain(doc.plain)
