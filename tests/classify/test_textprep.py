@@ -37,6 +37,9 @@ def test_lemmas_match_the_spacy_pipeline_cold_and_remembered(spacy_lemmas):
     assert [WORDS.findall(lemmas) for lemmas in lemmatizer.transform(TEXTS)] == expected
     assert [WORDS.findall(lemmas) for lemmas in lemmatizer.transform(TEXTS)] == expected  # from memory
     assert WORDS.findall(lemmatizer.transform(["Cannot. (bins) don't"])[0]) == ["can", "not", "bin", "do", "not"]
+    # "m." is one of spaCy's special cases: the "m" of "9 a.m. till 5 p.m." must not become "be" (as in "I'm")
+    assert WORDS.findall(lemmatizer.transform(["open 9 a. m. till 5 p.m. (m.)"])[0]) == WORDS.findall(
+        spacy_lemmas("open 9 a. m. till 5 p.m. (m.)"))
 
 
 def test_every_corpus_word_gets_the_features_the_tokenizer_would_give(spacy_lemmas):

@@ -90,13 +90,18 @@ class SpacyLemmatizer(TransformerMixin, BaseEstimator):
         """The lemmas of one whitespace-free piece, as spaCy gives them.
 
         A word with only punctuation round it needs no tokenizer: spaCy would split the
-        punctuation off and leave the word whole (unless it is one of its special cases,
-        like "cannot"), and the word features ignore punctuation. Skipping the tokenizer
-        for these, half of the pieces not seen before, makes a new piece a lookup.
+        punctuation off and leave the word whole, and the word features ignore punctuation.
+        Skipping the tokenizer for these, half of the pieces not seen before, makes a new
+        piece a lookup. Not when the word with some of that punctuation is one of spaCy's
+        special cases ("cannot", or "m." in "p.m."): spaCy checks for them before each
+        character it strips, so every such span is checked here too.
         """
         nlp, lemmas, _, special = self._pipeline()
-        core = word.strip(_EDGE_PUNCTUATION)
-        if core.isalpha() and core not in special:
+        end = len(word.rstrip(_EDGE_PUNCTUATION))
+        start = len(word) - len(word.lstrip(_EDGE_PUNCTUATION))
+        core = word[start:end]
+        if core.isalpha() and not any(word[i:j] in special for i in range(start + 1)
+                                      for j in range(end, len(word) + 1)):
             return lemmas.get(core, core).lower()
         return " ".join(lemmas.get(token.orth, token.orth_).lower() for token in nlp.tokenizer(word)
                         if not token.is_space)
