@@ -34,6 +34,8 @@ class SvmNbBlend(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         self.__dict__.pop("_stacked", None)
         self.svm_ = LinearSVC(C=self.C, random_state=self.random_state).fit(X, y)
+        # scoring multiplies in float32 (see decision_function), so float64 weights would only double the file
+        self.svm_.coef_ = self.svm_.coef_.astype(np.float32)
         counts = X[:, : self.nb_columns] if self.nb_columns is not None else X
         naive_bayes = ComplementNB(alpha=self.nb_alpha).fit(counts, y)
         # Scoring needs only the per-label word weights (the joint log-likelihood is X @ weights.T); keeping

@@ -135,8 +135,11 @@ class CompactTfidf(TransformerMixin, BaseEstimator):
 class TriageFeatures(TransformerMixin, BaseEstimator):
     """`PreparedText`s -> sparse matrix [word TF-IDF | char TF-IDF | embedding].
 
-    The vocabularies are capped (`max_words`, `max_chars`): cross-validation showed no
-    loss at these sizes, and every column costs a weight per label in each head.
+    The vocabularies are capped (`max_words`, `max_chars`) because every column costs a
+    weight per label in each head. On 18,500 training samples, 5-fold cross-validation
+    gave service macro-F1 0.900 at 20,000 + 30,000 columns, 0.903 at 30,000 + 45,000,
+    0.906 at these caps and 0.907 at 60,000 + 90,000 (each doubling of the data had
+    moved the point where more columns stop helping).
 
     Word n-grams read spaCy lemmas of the masked text ("bins weren't collected" and
     "bin not collected" share features); character n-grams survive typos and OCR
@@ -144,7 +147,7 @@ class TriageFeatures(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, word_ngrams: tuple[int, int] = (1, 2), char_ngrams: tuple[int, int] = (2, 5),
-                 min_df: int = 2, max_words: int = 20000, max_chars: int = 30000,
+                 min_df: int = 2, max_words: int = 40000, max_chars: int = 60000,
                  embedder: StaticEmbedder | None = None):
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
