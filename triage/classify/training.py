@@ -60,7 +60,10 @@ class TrainConfig:
     take at most 90 s on 2 cores, and one process leaves the second idle. The model does not depend on it."""
     encoder: str | None = None
     """Directory of an exported MiniLM encoder (see `encoder_export.py`); None trains the pure TF-IDF model."""
-    embedding_weight: float = 1.0
+    embedding_weight: float = 0.5
+    """Scale of the embedding columns against the TF-IDF ones. 5-fold cross-validation on the training split
+    (23,136-sample corpus): 0.5 gave service 0.908, contact type 0.871, avoidable reason 0.813, against
+    0.906 / 0.869 / 0.811 at 1.0, 0.901 for service at 2.0, and 0.907 / 0.871 / 0.812 at 0.25."""
 
 
 @dataclass
