@@ -56,3 +56,18 @@ def test_scores_are_the_svm_and_naive_bayes_scores_standardised_and_added():
     expected = _standardised(blend.svm_.decision_function(X)) + 0.3 * _standardised(np.asarray(X @ blend.nb_weights_.T))
     assert np.allclose(blend.decision_function(X), expected, atol=1e-4)
     assert "_stacked" not in blend.__getstate__()
+
+
+def test_scoring_keeps_one_copy_of_the_weights_and_saving_after_it_keeps_them_all():
+    import pickle
+
+    X, n = features()
+    blend = SvmNbBlend(C=0.5, nb_weight=0.3, nb_columns=n, random_state=0).fit(X, LABELS)
+    coef, nb = blend.svm_.coef_.copy(), blend.nb_weights_.copy()
+    scores = blend.decision_function(X)
+    stacked = blend.__dict__["_stacked"]
+    assert np.shares_memory(blend.svm_.coef_, stacked) and np.shares_memory(blend.nb_weights_, stacked)
+    assert np.array_equal(blend.svm_.coef_, coef) and np.array_equal(blend.nb_weights_, nb)
+    again = pickle.loads(pickle.dumps(blend))
+    assert "_stacked" not in again.__dict__
+    assert np.array_equal(again.decision_function(X), scores)

@@ -54,6 +54,9 @@ class SvmNbBlend(ClassifierMixin, BaseEstimator):
             # float64 weights made scipy copy X to float64 first); built on first use, not saved
             stacked = self.__dict__["_stacked"] = np.ascontiguousarray(
                 np.vstack([self.svm_.coef_, self.nb_weights_]).T, dtype=np.float32)
+            # the weights become views into it, not a second copy (tens of MB in a worker)
+            n = len(self.classes_)
+            self.svm_.coef_, self.nb_weights_ = stacked[:, :n].T, stacked[:, n:].T
         scores = np.asarray(X @ stacked)
         n = len(self.classes_)
         svm = scores[:, :n] + self.svm_.intercept_
