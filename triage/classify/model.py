@@ -56,16 +56,17 @@ class TriageModel:
         matrix = self.features.transform(docs)
         urgent_p = self.urgent_model.predict_proba(matrix)[:, 1].tolist()
         # argmax, top 3 and the float conversions once per batch: per message they cost more than the heads
+        probabilities = {head: self.heads[head].predict_proba(matrix) for head in LABEL_HEADS}
+        rows = np.arange(len(docs))
         labels, confidence = {}, {}
-        for head in LABEL_HEADS:
-            classes, probability = self.heads[head].classes_, self.heads[head].predict_proba(matrix)
+        for head, probability in probabilities.items():
             best = probability.argmax(axis=1)
-            labels[head] = classes[best].tolist()
-            confidence[head] = [round(p, 4) for p in probability[np.arange(len(docs)), best].tolist()]
-            if head == "service":
-                top3 = np.argsort(-probability, axis=1)[:, :3]
-                top3_labels = classes[top3].tolist()
-                top3_p = [[round(p, 4) for p in row] for row in np.take_along_axis(probability, top3, axis=1).tolist()]
+            labels[head] = self.heads[head].classes_[best].tolist()
+            confidence[head] = [round(p, 4) for p in probability[rows, best].tolist()]
+        top3 = np.argsort(-probabilities["service"], axis=1)[:, :3]
+        top3_labels = self.heads["service"].classes_[top3].tolist()
+        top3_p = [[round(p, 4) for p in row]
+                  for row in np.take_along_axis(probabilities["service"], top3, axis=1).tolist()]
         return [self._prediction(doc, {head: labels[head][i] for head in LABEL_HEADS},
                                  {head: confidence[head][i] for head in LABEL_HEADS},
                                  tuple(zip(top3_labels[i], top3_p[i], strict=True)), urgent_p[i])
