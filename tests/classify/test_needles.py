@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from triage.classify.needles import needles
+from triage.classify.needles import could_match, needles
 
 
 @pytest.mark.parametrize("pattern, shortest, expected", [
@@ -31,3 +31,9 @@ def test_needles_of_a_case_insensitive_pattern_are_lower_case():
     matches = list(pattern.finditer("pcn 12345678, PENALTY CHARGE no 87654321, Pcn 11112222"))
     assert len(matches) == 3
     assert all(any(needle in match.group(0).lower() for needle in found) for match in matches)
+
+
+def test_a_pattern_without_needles_could_always_match():
+    assert could_match(None, "anything at all")
+    assert could_match(frozenset({"leak"}), "a gas leak here")
+    assert not could_match(frozenset({"leak", "smell"}), "a broken street light")

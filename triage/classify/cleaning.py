@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from triage.classify.needles import needles
+from triage.classify.needles import could_match, needles
 
 _QUOTE_HEADERS = [
     # Apple Mail, Gmail, Thunderbird: "On 12 Feb 2026, at 09:41, X <x@y> wrote:" (may wrap onto two lines)
@@ -38,7 +38,8 @@ _DISCLAIMER = re.compile(
     re.I,
 )
 _DISCLAIMER_NEEDS = needles(_DISCLAIMER)
-"""Every disclaimer match contains one of these (in lower case): without any, no paragraph is searched."""
+"""Every disclaimer match contains one of these (in lower case): without any, no paragraph is searched
+(None: always searched)."""
 _VALEDICTION = re.compile(
     r"^\s*(?:kind(?:est)? regards|best regards|warm regards|regards|many thanks|thanks(?: again)?|thank you|"
     r"best wishes|best|cheers|yours (?:faithfully|sincerely|truly)|yours|sincerely|rgds|ta|"
@@ -83,7 +84,7 @@ def clean_message(text: str) -> CleanText:
     paragraphs = re.split(r"\n\s*\n", text)
     lowered = text.lower()
     kept = [p for i, p in enumerate(paragraphs) if i == 0 or not _DISCLAIMER.search(p)] \
-        if any(map(lowered.__contains__, _DISCLAIMER_NEEDS)) else paragraphs
+        if could_match(_DISCLAIMER_NEEDS, lowered) else paragraphs
     if len(kept) != len(paragraphs):
         removed.append("disclaimer")
     text = "\n\n".join(kept)

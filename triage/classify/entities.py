@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from triage.classify.needles import needles
+from triage.classify.needles import could_match, needles
 
 _MONTHS = (r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
            r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|ionawr|chwefror|mawrth|ebrill|mai|mehefin|gorffennaf|"
@@ -98,7 +98,7 @@ def find_entities(text: str) -> list[Entity]:
     found: list[Entity] = []
     lowered = text.lower()
     for rule in RULES if _DIGIT.search(text) else _WITHOUT_DIGITS:
-        if rule.needs and not any(map(lowered.__contains__, rule.needs)):
+        if not could_match(rule.needs, lowered):
             continue
         for match in rule.pattern.finditer(text):
             start, end = match.span(rule.group)

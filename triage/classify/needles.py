@@ -27,6 +27,11 @@ def needles(pattern: re.Pattern[str], shortest: int = 1) -> frozenset[str] | Non
     return frozenset(s.lower() for s in best)
 
 
+def could_match(found: frozenset[str] | None, lowered: str) -> bool:
+    """Whether a pattern with these needles could match `lowered` (lower-case text); None: it always could."""
+    return found is None or any(map(lowered.__contains__, found))
+
+
 def _best_requirement(items: list) -> set[str] | None:
     """Of the requirements of `items`, the one with the longest shortest string (the likeliest to be rare)."""
     requirements = _requirements(items)
