@@ -48,6 +48,7 @@ class SvmNbBlend(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         check_is_fitted(self, "svm_")
+        n = len(self.classes_)
         stacked = self.__dict__.get("_stacked")
         if stacked is None:
             # both scores in one product: one pass over X instead of two, and in float32 like X (the SVM's
@@ -55,10 +56,8 @@ class SvmNbBlend(ClassifierMixin, BaseEstimator):
             stacked = self.__dict__["_stacked"] = np.ascontiguousarray(
                 np.vstack([self.svm_.coef_, self.nb_weights_]).T, dtype=np.float32)
             # the weights become views into it, not a second copy (tens of MB in a worker)
-            n = len(self.classes_)
             self.svm_.coef_, self.nb_weights_ = stacked[:, :n].T, stacked[:, n:].T
         scores = np.asarray(X @ stacked)
-        n = len(self.classes_)
         svm = scores[:, :n] + self.svm_.intercept_
         return _standardised(svm) + self.nb_weight * _standardised(scores[:, n:])  # standardising drops NB's normaliser
 
