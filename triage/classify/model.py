@@ -74,9 +74,9 @@ class TriageModel:
 
     def _prediction(self, doc: PreparedText, labels: dict[str, str], confidence: dict[str, float],
                     top3: tuple[tuple[str, float], ...], urgent_p: float) -> Prediction:
-        rules = urgent_reasons(doc.plain)
-        reasons = rules + ((f"model (p={urgent_p:.2f})",) if urgent_p >= self.urgent_threshold else ())
         language, path = self.language.explain(doc.plain)
+        rules = urgent_reasons(doc.plain, language)
+        reasons = rules + ((f"model (p={urgent_p:.2f})",) if urgent_p >= self.urgent_threshold else ())
         # probability of the answer given, as for the other heads
         confidence["urgent"] = round(max(urgent_p, self.urgent_rule_precision if rules else 0.0)
                                      if reasons else 1.0 - urgent_p, 4)

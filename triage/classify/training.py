@@ -111,7 +111,10 @@ def fit_model(samples: Sequence[Sample], config: TrainConfig, version: str,
     folds = _folds(urgent.tolist(), 5, "urgent")
     out_of_fold = cross_val_predict(urgent_model, matrix, urgent, method="predict_proba", n_jobs=config.n_jobs,
                                     cv=StratifiedKFold(folds, shuffle=True, random_state=config.seed))[:, 1]
-    ruled = np.array([bool(urgent_reasons(d.plain)) for d in docs])
+    # the rules see what they will see in service: the language the detector gives, not the label
+    explained = [LanguageDetector().explain(d.plain) for d in docs]
+    ruled = np.array([bool(urgent_reasons(d.plain, language)) for d, (language, _) in zip(docs, explained,
+                                                                                          strict=True)])
     threshold = tune_urgent_threshold(out_of_fold, ruled, urgent, config.urgent_recall_target,
                                       config.urgent_precision_floor)
     urgent_model.fit(matrix, urgent)
@@ -119,7 +122,7 @@ def fit_model(samples: Sequence[Sample], config: TrainConfig, version: str,
     model = TriageModel(version=version, features=features, heads=heads, urgent_model=urgent_model,
                        urgent_threshold=threshold,
                        urgent_rule_precision=round(float((ruled & urgent).sum() / max(ruled.sum(), 1)), 4),
-                       language_confidence=language_path_accuracy(docs, [s.language for s in samples]))
+                       language_confidence=language_path_accuracy(explained, [s.language for s in samples]))
     model.card = {"urgent_out_of_fold": operating_points(out_of_fold, ruled, urgent)}
     return model
 
@@ -158,13 +161,12 @@ def operating_points(probability: np.ndarray, ruled: np.ndarray, truth: np.ndarr
     return points
 
 
-def language_path_accuracy(docs, languages: Sequence[str]) -> dict[str, float]:
-    """How often each decision path of the language detector is right on the training texts: its confidence."""
-    detector = LanguageDetector()
+def language_path_accuracy(explained: Sequence[tuple[str, str]], languages: Sequence[str]) -> dict[str, float]:
+    """How often each decision path of the language detector (`explained`: its guess and path for each training
+    text) is right on the training texts: its confidence."""
     right: Counter[str] = Counter()
     total: Counter[str] = Counter()
-    for doc, language in zip(docs, languages, strict=True):
-        guess, path = detector.explain(doc.plain)
+    for (guess, path), language in zip(explained, languages, strict=True):
         total[path] += 1
         right[path] += guess == language
     return {path: round((right[path] + 1) / (total[path] + 2), 4) for path in total}

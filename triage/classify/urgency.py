@@ -1,7 +1,10 @@
-"""The maintained half of the urgent head: lexicon rules (English and Welsh) that say why a message is urgent.
+"""The maintained half of the urgent head: lexicon rules, in English, Welsh and the other languages residents
+write in, that say why a message is urgent.
 
 The rules live in `urgent_lexicon.json` so the duty team's phrases can be added
 without touching code; the model half (in `model.py`) catches what no rule names.
+The model reads English and Welsh well and most other languages hardly at all, so
+in those languages the rules carry the urgent head.
 """
 
 from __future__ import annotations
@@ -68,19 +71,36 @@ class Lexicon:
                    for group in rule.groups)
 
 
+PHRASES_TRIED = {"en": ("en",), "cy": ("en", "cy")}
+"""For a message in English or Welsh, the languages whose own phrases (`also`) are tried; a message in any
+other language tries all of them. The shared rules (`all`) are always tried. Most mail is English, and
+thousands of phrases in twenty-odd languages would otherwise triple the time every message spends here and
+the time a worker takes to start (they are compiled on the first message that needs them)."""
+
+
 @cache
-def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
+def load_lexicon(path: Path = LEXICON_FILE, language: str = "other") -> Lexicon:
+    """The rules tried for a message in `language` (see `PHRASES_TRIED`)."""
     lexicon = json.loads(Path(path).read_text(encoding="utf-8"))
+    tried = PHRASES_TRIED.get(language)
     phrases: list[Phrase] = []
     rules = []
+
+    def group(alternatives: list[str]) -> tuple[int, ...]:
+        # lower-cased to match lower-cased text: faster than re.I
+        compiled = [re.compile(_lower(p)) for p in alternatives]
+        phrases.extend(Phrase(pattern, needles(pattern, SHORTEST_NEEDLE)) for pattern in compiled)
+        return tuple(range(len(phrases) - len(compiled), len(phrases)))
+
     for reason, spec in lexicon["reasons"].items():
-        groups = []
-        for alternatives in spec["all"]:
-            groups.append(tuple(range(len(phrases), len(phrases) + len(alternatives))))
-            # lower-cased to match lower-cased text: faster than re.I
-            compiled = [re.compile(_lower(p)) for p in alternatives]
-            phrases += [Phrase(pattern, needles(pattern, SHORTEST_NEEDLE)) for pattern in compiled]
-        rules.append(UrgentRule(reason, tuple(groups)))
+        if "all" in spec:
+            rules.append(UrgentRule(reason, tuple(group(alternatives) for alternatives in spec["all"])))
+        for phrase_language, entries in spec.get("also", {}).items():
+            if tried is not None and phrase_language not in tried:
+                continue
+            for entry in entries:
+                parts = entry if isinstance(entry, list) else [entry]
+                rules.append(UrgentRule(reason, tuple(group([part]) for part in parts)))
     stands_for: dict[str, list[int]] = {}
     for i, phrase in enumerate(phrases):
         for needle in phrase.needles or ():
@@ -100,10 +120,15 @@ def _lower(pattern: str) -> str:
                   pattern)
 
 
-def urgent_reasons(text: str, lexicon: Lexicon | None = None) -> tuple[str, ...]:
-    """Names of the lexicon rules the text triggers, e.g. `("gas_leak",)`; empty when none does."""
-    lexicon = lexicon or load_lexicon()
+def urgent_reasons(text: str, language: str = "other", lexicon: Lexicon | None = None) -> tuple[str, ...]:
+    """Names of the lexicon rules the text (in `language`: en, cy or other) triggers, e.g. `("gas_leak",)`;
+    empty when none does."""
+    lexicon = lexicon or load_lexicon(LEXICON_FILE, language)
     lowered = text.replace("’", "'").lower()
     live = lexicon.candidates(lowered)
     tried = (lexicon.rules[r] for r in sorted({lexicon.rule_of[i] for i in live}))
-    return tuple(rule.reason for rule in tried if lexicon.fires(rule, lowered, live))
+    fired: list[str] = []
+    for rule in tried:
+        if rule.reason not in fired and lexicon.fires(rule, lowered, live):
+            fired.append(rule.reason)
+    return tuple(fired)
