@@ -78,6 +78,7 @@ def test_lexicon_names_why_a_message_is_urgent(text, reason):
     "we have got a rope swing on the tree by the green, is that allowed?",
     "the ball hit him on the head at football, he's fine, just wanted to say the nets are torn",
     "Dzień dobry, kiedy jest odbiór śmieci na ulicy Polnej?",
+    "Zabije się ktoś na tym chodniku, taka dziura",  # "someone will get killed": a pothole, not suicide
 ])
 def test_lexicon_ignores_everyday_words_of_danger(text):
     assert urgent_reasons(text) == ()
