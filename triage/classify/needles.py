@@ -15,13 +15,14 @@ import re._constants as sre
 import re._parser as sre_parse
 
 
-def needles(pattern: re.Pattern[str], shortest: int = 1) -> frozenset[str] | None:
+def needles(pattern: re.Pattern[str] | str, shortest: int = 1) -> frozenset[str] | None:
     """Lower-case strings, one of which is inside every match of `pattern` (lower-cased), or None.
 
     None also when the best set holds a string shorter than `shortest`: a short needle
-    is in nearly every text and would skip nothing.
+    is in nearly every text and would skip nothing. A pattern given as its source need not be compiled.
     """
-    best = _best_requirement(list(sre_parse.parse(pattern.pattern, pattern.flags)))
+    source, flags = (pattern, 0) if isinstance(pattern, str) else (pattern.pattern, pattern.flags)
+    best = _best_requirement(list(sre_parse.parse(source, flags)))
     if not best or min(map(len, best)) < shortest:
         return None
     return frozenset(s.lower() for s in best)

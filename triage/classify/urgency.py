@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import ahocorasick
@@ -25,13 +25,22 @@ SHORTEST_NEEDLE = 3
 text, and would only add hits)."""
 
 
-@dataclass(frozen=True)
 class Phrase:
-    """One entry of the lexicon: a pattern, and the needles one of which every match of it contains."""
+    """One entry of the lexicon: a pattern (lower-cased, as the text it is searched in), and the needles one of
+    which every match of it contains.
 
-    pattern: re.Pattern[str]
-    needles: frozenset[str] | None
-    """See `needles.py`; None when not derivable (the phrase is then always searched)."""
+    The pattern is compiled the first time a text holds one of its needles: most phrases, in languages a
+    worker rarely meets, never are, and compiling all of them took 1-2 s and about 15 MB per worker.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+        self.needles: frozenset[str] | None = needles(source, SHORTEST_NEEDLE)
+        """See `needles.py`; None when not derivable (the phrase is then always searched)."""
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source)
 
 
 @dataclass(frozen=True)
@@ -88,9 +97,8 @@ def load_lexicon(path: Path = LEXICON_FILE, language: str = "other") -> Lexicon:
 
     def group(alternatives: list[str]) -> tuple[int, ...]:
         # lower-cased to match lower-cased text: faster than re.I
-        compiled = [re.compile(_lower(p)) for p in alternatives]
-        phrases.extend(Phrase(pattern, needles(pattern, SHORTEST_NEEDLE)) for pattern in compiled)
-        return tuple(range(len(phrases) - len(compiled), len(phrases)))
+        phrases.extend(Phrase(_lower(p)) for p in alternatives)
+        return tuple(range(len(phrases) - len(alternatives), len(phrases)))
 
     for reason, spec in lexicon["reasons"].items():
         if "all" in spec:
