@@ -78,7 +78,11 @@ class CompactTfidf(TransformerMixin, BaseEstimator):
         vectorizer = self.__dict__.get("_fitted")
         if vectorizer is None:
             check_is_fitted(self, "terms_")
-            vectorizer = self._vectorizer({term: i for i, term in enumerate(self.terms_.tolist())})
+            terms = self.terms_.tolist()
+            vectorizer = self._vectorizer({term: i for i, term in enumerate(terms)})
+            # the terms as the vocabulary's own strings: a fixed-width array of them as loaded (40,000 terms of up
+            # to 59 characters at 4 bytes each) would keep about 10 MB a worker never reads again
+            self.terms_ = np.array(terms, dtype=object)
             vectorizer._validate_vocabulary()
             vectorizer.idf_ = self.idf_
             self.__dict__["_fitted"] = vectorizer
@@ -129,6 +133,8 @@ class CompactTfidf(TransformerMixin, BaseEstimator):
         state = dict(self.__dict__)
         state.pop("_fitted", None)
         state.pop("_word_columns", None)
+        if "terms_" in state:  # saved as loaded: strings, not objects (which safe loading refuses)
+            state["terms_"] = self.terms_.astype(str)
         return state
 
 

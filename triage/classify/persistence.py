@@ -12,6 +12,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from triage.classify.memory import release_freed_memory
+
 ESTIMATORS_FILE = "estimators.skops"
 CARD_FILE = "model_card.json"
 TRUSTED_TYPES = (
@@ -98,7 +100,9 @@ def load_model(directory: Path):
         state = sio.load(path, trusted=list(TRUSTED_TYPES))
     except UntrustedTypesFoundException as exc:
         raise ModelTampered(f"{path}: refuses to load untrusted types: {exc}") from exc
+    release_freed_memory()  # unpacking needs about twice what the model keeps
     return TriageModel(version=card["version"], features=state["features"], heads=state["heads"],
                        urgent_model=state["urgent_model"], urgent_threshold=float(card["urgent_threshold"]),
                        urgent_rule_precision=float(card.get("urgent_rule_precision", 0.0)),
                        language_confidence=card.get("language_confidence", {}), card=card)
+
