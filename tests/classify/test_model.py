@@ -73,6 +73,23 @@ def test_saved_model_loads_and_predicts_the_same(model_dir, tiny_model):
     assert card["data"]["hash"] and card["libraries"]["scikit-learn"]
 
 
+def test_warm_up_builds_what_every_forked_job_would_otherwise_build(model_dir):
+    loaded = load_classifier(model_dir)
+    loaded.warm_up()
+    features = loaded.features
+    assert "_nlp" in features.lemmatizer_.__dict__ and loaded.language._lingua is not None
+    assert all("_fitted" in block.__dict__ for block in (features.words_, features.chars_))
+
+
+def test_a_model_used_after_loading_saves_and_loads_the_same(model_dir, tmp_path):
+    loaded = load_classifier(model_dir)
+    loaded.warm_up()  # the vocabularies are now built, their terms held as the vocabulary's strings
+    again = load_classifier(loaded.save(tmp_path / "again").parent, "again")
+    text = "parking ticket PCN AB12345678 was wrong"
+    assert again.predict(text, channel="email") == loaded.predict(text, channel="email")
+    assert again.features.words_.terms_.tolist() == loaded.features.words_.terms_.tolist()
+
+
 def test_a_changed_byte_in_the_model_file_is_refused(model_dir):
     path = model_dir / "tiny" / ESTIMATORS_FILE
     data = bytearray(path.read_bytes())

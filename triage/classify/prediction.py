@@ -29,3 +29,6 @@ class Classifier(Protocol):
     version: str
 
     def predict(self, text: str, *, channel: str, subject: str | None = None) -> Prediction: ...
+
+    def warm_up(self) -> None:
+        """Build whatever is built lazily, before a worker forks its jobs."""

@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
     settings = start()
     queue = redis_queue(settings)
     rt = runtime_for(settings, queue)
-    _ = rt.classifier  # load once here so every forked job shares it
+    if rt.classifier is not None:
+        rt.classifier.warm_up()  # loaded and built once here, so that every forked job shares it
     log.info("worker starting", extra={"queue": ",".join(QUEUE_NAMES)})
     worker = Worker(list(QUEUE_NAMES), connection=queue.connection, name=args.name)
     worker.work(with_scheduler=True, burst=args.burst, logging_level=settings.log_level)
