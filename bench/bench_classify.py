@@ -39,26 +39,28 @@ TARGETS = {"load_seconds": ("<=", 2.0), "single_p99_ms": ("<=", 50.0), "rss_mb":
            "batch_msgs_per_s": (">=", 2000.0), "batch_msgs_per_s_with_embeddings": (">=", 500.0),
            "training_seconds": ("<=", 90.0)}
 
-LOAD = """
+WORKER = """
 import json, os, sys, time
 os.sched_setaffinity(0, {0})
-import rq, triage.jobs  # a worker's other imports, timed and counted apart from the model's
+import rq, triage.jobs  # what a worker imports besides the classifier, so the sizes below are a worker's
+
+def memory(name):
+    \"\"\"Resident size (VmRSS) or the process's own memory (RssAnon), in MB.\"\"\"
+    return next(int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith(name + ":"))
+"""
+"""The start of the load and speed scripts: a process pinned to one core, with a worker's imports."""
+
+LOAD = WORKER + """
 started = time.perf_counter()
 from triage.classify import load_classifier
 model = load_classifier(sys.argv[1], sys.argv[2])
 loaded = time.perf_counter()
 model.warm_up()
-warm = time.perf_counter() - loaded
-status = {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open("/proc/self/status")
-          if l.startswith(("VmRSS", "RssAnon"))}
-print(json.dumps({"load_seconds": loaded - started, "warm_up_seconds": warm, "rss_after_warm_up_mb": status["VmRSS"],
-                  "rss_anon_after_warm_up_mb": status["RssAnon"]}))
+print(json.dumps({"load_seconds": loaded - started, "warm_up_seconds": time.perf_counter() - loaded,
+                  "rss_after_warm_up_mb": memory("VmRSS"), "rss_anon_after_warm_up_mb": memory("RssAnon")}))
 """
 
-SPEED = """
-import json, os, sys, time
-os.sched_setaffinity(0, {0})
-import rq, triage.jobs  # what a worker imports besides the classifier, so the resident size below is a worker's
+SPEED = WORKER + """
 from triage.classify import load_classifier
 from triage.classify.model import Message
 model = load_classifier(sys.argv[1], sys.argv[2])
@@ -67,7 +69,7 @@ model.warm_up()  # as `triage worker` does before it takes jobs
 # some 20 MB to the resident size measured below
 texts = json.loads(open(sys.argv[3], encoding="utf-8").read())
 messages = [Message(*m) for m in texts["held_out"]]
-warm_up = [Message(*m) for m in texts["warm_up"]]
+earlier = [Message(*m) for m in texts["warm_up"]]
 del texts
 
 def batched(batch):
@@ -79,7 +81,7 @@ def batched(batch):
 cold = batched(messages[:1000])
 # a worker that has been running: its per-word caches have met other residents' messages (training texts),
 # never the held-out ones it is now timed on
-batched(warm_up)
+batched(earlier)
 batch = batched(messages[1000:])
 latencies = []
 for m in messages[:500]:
@@ -87,12 +89,10 @@ for m in messages[:500]:
     model.predict(m.text, channel=m.channel, subject=m.subject)
     latencies.append((time.perf_counter() - t) * 1000)
 latencies.sort()
-status = {l.split(":")[0]: int(l.split()[1]) / 1024 for l in open("/proc/self/status")
-          if l.startswith(("VmRSS", "RssAnon"))}
 print(json.dumps({"batch_msgs_per_s": batch, "batch_msgs_per_s_fresh_process": cold,
                   "single_p50_ms": latencies[len(latencies) // 2],
-                  "single_p99_ms": latencies[int(len(latencies) * 0.99) - 1], "rss_mb": status["VmRSS"],
-                  "rss_anon_mb": status["RssAnon"], "messages": len(messages)}))
+                  "single_p99_ms": latencies[int(len(latencies) * 0.99) - 1], "rss_mb": memory("VmRSS"),
+                  "rss_anon_mb": memory("RssAnon"), "messages": len(messages)}))
 """
 
 TRAIN = """
