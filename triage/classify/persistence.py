@@ -105,4 +105,3 @@ def load_model(directory: Path):
                        urgent_model=state["urgent_model"], urgent_threshold=float(card["urgent_threshold"]),
                        urgent_rule_precision=float(card.get("urgent_rule_precision", 0.0)),
                        language_confidence=card.get("language_confidence", {}), card=card)
-
