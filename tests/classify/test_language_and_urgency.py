@@ -61,6 +61,12 @@ def test_language_of_short_and_long_texts(text, language):
     ("he hasn't had any food since Friday and won't answer the door", "adult_at_risk"),
     ("Nie mam gdzie spać dzisiaj, właściciel zmienił zamki", "nowhere_to_sleep"),
     ("As crianças estão sozinhas? Não — os meninos estão sozinhos em casa desde ontem", "child_at_risk"),
+    ("someone's set fire to the bins behind the flats, flames going up the wall", "dangerous_structure"),
+    ("kids set fire to something under the slide, it's still smoking", "dangerous_structure"),
+    ("polyn ffôn wedi cael ei daro gan lori, yn pwyso dros y ffordd", "dangerous_structure"),
+    ("please don't send it to the house, I'm scared he'll find me", "domestic_abuse"),
+    ("she's been lying there since the night and nobody has come", "adult_at_risk"),
+    ("the landlord changed the locks, we have nowhere to go tonight", "nowhere_to_sleep"),
 ])
 def test_lexicon_names_why_a_message_is_urgent(text, reason):
     assert reason in urgent_reasons(text)
@@ -79,9 +85,30 @@ def test_lexicon_names_why_a_message_is_urgent(text, reason):
     "the ball hit him on the head at football, he's fine, just wanted to say the nets are torn",
     "Dzień dobry, kiedy jest odbiór śmieci na ulicy Polnej?",
     "Zabije się ktoś na tym chodniku, taka dziura",  # "someone will get killed": a pothole, not suicide
+    # fires and threats that are over, and words of risk used of something else
+    "someone set fire to our wheelie bin last night, it's just a melted lump now, can we have a new one",
+    "a car was set on fire in the car park on Sunday, it needs taking away",
+    "how do I get on the childcare list so parents can find me?",
+    "I'm worried they will not find me on the electoral register when I go to vote",
+    "our daughter is missing out, we'd like a short breaks assessment",
+    "Child Missing Education referral: a pupil has left our roll",
+    "the dog has been tied up in the yard for two days, it's just lying there shivering",
+    "gafodd fy nghar ei daro yn y maes parcio, dw i isio gweld y CCTV",
+    "yesterday's rain had nowhere to go and there was a pool across the road",
+    "I will have nowhere to go on release, my probation officer said to write now",
+    "my landlord is selling and I've got nowhere to go after the end of the month",
 ])
 def test_lexicon_ignores_everyday_words_of_danger(text):
     assert urgent_reasons(text) == ()
+
+
+def test_a_vehicle_striking_a_pole_is_a_dangerous_structure_not_abuse():
+    """"Ei daro" (struck) names a child or a partner being hit, but a pole or a car "cael ei daro gan lori" is
+    struck by a vehicle: the duty team must see the right reason."""
+    reasons = urgent_reasons("polyn golau stryd wedi cael ei daro gan gar ger yr ysgol, mae o ar lawr", "cy")
+    assert "dangerous_structure" in reasons
+    assert not {"child_at_risk", "domestic_abuse"} & set(reasons)
+    assert urgent_reasons("mae ei dad yn ei daro fo yn yr ardd, mae gynno fo gleisiau", "cy")
 
 
 def test_needles_skip_only_texts_a_phrase_cannot_match():
