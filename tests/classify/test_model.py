@@ -12,6 +12,7 @@ from triage.classify.model import Message
 from triage.classify.persistence import CARD_FILE, ESTIMATORS_FILE, ModelTampered, sha256_file
 from triage.classify.taxonomy import LABEL_HEADS, ids
 from triage.classify.training import TrainConfig, train
+from triage.classify.urgency import LEXICON_FILE, load_lexicon
 
 ODD_MESSAGES = [
     ("bin", "sms", None),
@@ -79,6 +80,9 @@ def test_warm_up_builds_what_every_forked_job_would_otherwise_build(model_dir):
     features = loaded.features
     assert "_nlp" in features.lemmatizer_.__dict__ and loaded.language._lingua is not None
     assert all("_fitted" in block.__dict__ for block in (features.words_, features.chars_))
+    # the phrases nearly every message reaches are compiled, so that no forked job compiles one again
+    for language in ("en", "cy"):
+        assert all("pattern" in phrase.__dict__ for phrase in load_lexicon(LEXICON_FILE, language).phrases)
 
 
 def test_a_model_used_after_loading_saves_and_loads_the_same(model_dir, tmp_path):

@@ -18,7 +18,7 @@ from triage.classify.memory import release_freed_memory
 from triage.classify.prediction import Prediction
 from triage.classify.taxonomy import LABEL_HEADS
 from triage.classify.textprep import PreparedText, prepare
-from triage.classify.urgency import urgent_reasons
+from triage.classify.urgency import compile_common_scopes, urgent_reasons
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,13 @@ class TriageModel:
 
     def warm_up(self) -> None:
         """Build now what is otherwise built on first use: spaCy, the vocabularies, the tokenizer, the language
-        models and the lexicons of every language scope.
+        models, the lexicons of every language scope and the English and Welsh phrases.
 
         An RQ worker forks for every job; built in the parent, they are shared by every job, where each job
         would otherwise build them again (about 0.7 s) and throw them away.
         """
         self.predict_many(WARM_UP)
+        compile_common_scopes()
         release_freed_memory()
 
     def predict_many(self, messages: Sequence[Message]) -> list[Prediction]:
