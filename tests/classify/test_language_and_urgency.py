@@ -9,7 +9,7 @@ import pytest
 
 from triage.classify.dataset import load_samples
 from triage.classify.language import LanguageDetector
-from triage.classify.urgency import load_lexicon, urgent_reasons
+from triage.classify.urgency import LEXICON_FILE, load_lexicon, urgent_reasons
 
 DATA = Path(__file__).resolve().parents[2] / "training_data"
 DETECTOR = LanguageDetector()
@@ -109,6 +109,10 @@ def test_a_vehicle_striking_a_pole_is_a_dangerous_structure_not_abuse():
     assert "dangerous_structure" in reasons
     assert not {"child_at_risk", "domestic_abuse"} & set(reasons)
     assert urgent_reasons("mae ei dad yn ei daro fo yn yr ardd, mae gynno fo gleisiau", "cy")
+
+
+def test_a_lexicon_is_built_once_however_it_is_asked_for():
+    assert load_lexicon(language="en") is load_lexicon(LEXICON_FILE, "en") is load_lexicon(str(LEXICON_FILE), "en")
 
 
 def test_needles_skip_only_texts_a_phrase_cannot_match():

@@ -92,10 +92,15 @@ thousands of phrases in twenty-odd languages would otherwise triple the time eve
 the time a worker takes to start (they are compiled on the first message that needs them)."""
 
 
-@cache
 def load_lexicon(path: Path = LEXICON_FILE, language: str = "other") -> Lexicon:
-    """The rules tried for a message in `language` (see `PHRASES_TRIED`)."""
-    lexicon = json.loads(Path(path).read_text(encoding="utf-8"))
+    """The rules tried for a message in `language` (see `PHRASES_TRIED`), built once per file and scope
+    however the arguments are passed (a cache keyed on them as passed built a second copy for a keyword call)."""
+    return _built_lexicon(Path(path), language)
+
+
+@cache
+def _built_lexicon(path: Path, language: str) -> Lexicon:
+    lexicon = json.loads(path.read_text(encoding="utf-8"))
     tried = PHRASES_TRIED.get(language)
     phrases: list[Phrase] = []
     rules = []
