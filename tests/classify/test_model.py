@@ -140,3 +140,13 @@ def test_feature_estimators_follow_sklearn_conventions(tiny_model):
     lemmatizer.transform(["bins weren't collected"])
     assert "_nlp" in lemmatizer.__dict__ and "_nlp" not in lemmatizer.__getstate__()
     assert lemmatizer.transform(["bins weren't collected"]) == ["bin be not collect"]
+
+
+def test_the_urgent_threshold_is_the_median_of_its_fold_splits(tiny_corpus, tiny_model):
+    """One fold split alone moves the tuned threshold; the card shows each split's and the model keeps the median."""
+    by_split = tiny_model.card["urgent_threshold_by_split"]
+    assert len(by_split) == TrainConfig().urgent_threshold_splits == 3
+    assert tiny_model.urgent_threshold == pytest.approx(sorted(by_split)[1], abs=1e-6)
+    one = train(tiny_corpus, TrainConfig(seed=1, urgent_threshold_splits=1), "one").model
+    assert one.card["urgent_threshold_by_split"] == by_split[:1]
+    assert one.urgent_threshold == pytest.approx(by_split[0], abs=1e-6)
