@@ -150,3 +150,8 @@ def test_the_urgent_threshold_is_the_median_of_its_fold_splits(tiny_corpus, tiny
     one = train(tiny_corpus, TrainConfig(seed=1, urgent_threshold_splits=1), "one").model
     assert one.card["urgent_threshold_by_split"] == by_split[:1]
     assert one.urgent_threshold == pytest.approx(by_split[0], abs=1e-6)
+
+
+def test_a_threshold_tuned_on_no_fold_split_is_refused_before_training():
+    with pytest.raises(ValueError, match="urgent_threshold_splits"):
+        TrainConfig(urgent_threshold_splits=0)

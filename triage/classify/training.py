@@ -70,6 +70,11 @@ class TrainConfig:
     (23,136-sample corpus): 0.5 gave service 0.908, contact type 0.871, avoidable reason 0.813, against
     0.906 / 0.869 / 0.811 at 1.0, 0.901 for service at 2.0, and 0.907 / 0.871 / 0.812 at 0.25."""
 
+    def __post_init__(self):
+        # checked here, not after a minute of fitting features and label heads
+        if self.urgent_threshold_splits < 1:
+            raise ValueError("urgent_threshold_splits must be at least 1")
+
 
 @dataclass
 class TrainResult:
@@ -118,8 +123,6 @@ def fit_model(samples: Sequence[Sample], config: TrainConfig, version: str,
     explained = [LanguageDetector().explain(d.plain) for d in docs]
     ruled = np.array([bool(urgent_reasons(d.plain, language)) for d, (language, _) in zip(docs, explained,
                                                                                           strict=True)])
-    if config.urgent_threshold_splits < 1:
-        raise ValueError("urgent_threshold_splits must be at least 1")
     out_of_fold = [cross_val_predict(urgent_model, matrix, urgent, method="predict_proba", n_jobs=config.n_jobs,
                                      cv=StratifiedKFold(folds, shuffle=True, random_state=config.seed + i))[:, 1]
                    for i in range(config.urgent_threshold_splits)]
