@@ -60,3 +60,12 @@ def model_dir(tmp_path, tiny_model):
     tiny_model.save(tmp_path / "tiny")
     set_current(tmp_path, "tiny", action="promote", note="test")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def embedded_model(tiny_corpus):
+    """The tiny model with the shipped static MiniLM vectors, as the default model is trained."""
+    from triage.classify.training import TrainConfig, train
+
+    return train(tiny_corpus, TrainConfig(seed=1, encoder=str(REPO / "models" / "encoders" / "minilm-l6-static")),
+                 "tiny-embedded").model

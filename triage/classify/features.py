@@ -186,6 +186,12 @@ class TriageFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "words_")
         return len(self.words_.terms_) + len(self.chars_.terms_)
 
+    def embedding_columns(self, matrix: sp.csr_matrix) -> np.ndarray | None:
+        """The embedding block of rows from `transform`, dense; None when there is no embedder."""
+        if self.embedder is None:
+            return None
+        return matrix[:, self.count_columns:].toarray()
+
     def transform(self, docs: list[PreparedText]) -> sp.csr_matrix:
         check_is_fitted(self, "words_")
         masked = [d.masked for d in docs]

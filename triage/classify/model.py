@@ -15,6 +15,7 @@ import numpy as np
 from triage.classify.features import TriageFeatures
 from triage.classify.language import LanguageDetector
 from triage.classify.memory import release_freed_memory
+from triage.classify.neighbours import UrgentNeighbours
 from triage.classify.prediction import Prediction
 from triage.classify.taxonomy import LABEL_HEADS
 from triage.classify.textprep import PreparedText, prepare
@@ -46,6 +47,8 @@ class TriageModel:
     urgent_model: object
     urgent_threshold: float
     """Model probability at or above which a message is urgent even when no lexicon rule fired."""
+    urgent_neighbours: UrgentNeighbours | None = None
+    """Second opinion on the model's urgent score from the nearest training messages (None: the model alone)."""
     urgent_rule_precision: float = 0.0
     """Share of training messages flagged by a lexicon rule that really were urgent."""
     language_confidence: Mapping[str, float] = field(default_factory=dict)
@@ -73,7 +76,7 @@ class TriageModel:
             return []
         docs = [prepare(m.text, channel=m.channel, subject=m.subject) for m in messages]
         matrix = self.features.transform(docs)
-        urgent_p = self.urgent_model.predict_proba(matrix)[:, 1].tolist()
+        urgent_p = self._urgent_probability(matrix).tolist()
         # argmax, top 3 and the float conversions once per batch: per message they cost more than the heads
         probabilities = {head: self.heads[head].predict_proba(matrix) for head in LABEL_HEADS}
         rows = np.arange(len(docs))
@@ -90,6 +93,18 @@ class TriageModel:
                                  {head: confidence[head][i] for head in LABEL_HEADS},
                                  tuple(zip(top3_labels[i], top3_p[i], strict=True)), urgent_p[i])
                 for i, doc in enumerate(docs)]
+
+    def _urgent_probability(self, matrix) -> np.ndarray:
+        """The urgent model's score, with the neighbours' second opinion where it could change the answer."""
+        probability = self.urgent_model.predict_proba(matrix)[:, 1]
+        if self.urgent_neighbours is None:
+            return probability
+        near = self.urgent_neighbours.within_reach(probability, self.urgent_threshold)
+        if near.any():
+            vectors = self.features.embedding_columns(matrix[near])
+            probability[near] = self.urgent_neighbours.combine(probability[near],
+                                                               self.urgent_neighbours.probability(vectors))
+        return probability
 
     def _prediction(self, doc: PreparedText, labels: dict[str, str], confidence: dict[str, float],
                     top3: tuple[tuple[str, float], ...], urgent_p: float) -> Prediction:

@@ -22,6 +22,7 @@ TRUSTED_TYPES = (
     "triage.classify.textprep.SpacyLemmatizer",
     "triage.classify.embeddings.StaticEmbedder",
     "triage.classify.blend.SvmNbBlend",
+    "triage.classify.neighbours.UrgentNeighbours",
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
@@ -54,7 +55,8 @@ def save_model(model, directory: Path) -> Path:
     import skops.io as sio
 
     directory.mkdir(parents=True, exist_ok=True)
-    state = {"features": model.features, "heads": dict(model.heads), "urgent_model": model.urgent_model}
+    state = {"features": model.features, "heads": dict(model.heads), "urgent_model": model.urgent_model,
+             "urgent_neighbours": model.urgent_neighbours}
     sio.dump(state, directory / ESTIMATORS_FILE, compression=8)  # zipfile.ZIP_DEFLATED
     card = dict(model.card)
     card.update(version=model.version, urgent_threshold=model.urgent_threshold,
@@ -102,6 +104,7 @@ def load_model(directory: Path):
         raise ModelTampered(f"{path}: refuses to load untrusted types: {exc}") from exc
     release_freed_memory()  # unpacking needs about twice what the model keeps
     return TriageModel(version=card["version"], features=state["features"], heads=state["heads"],
-                       urgent_model=state["urgent_model"], urgent_threshold=float(card["urgent_threshold"]),
+                       urgent_model=state["urgent_model"], urgent_neighbours=state.get("urgent_neighbours"),
+                       urgent_threshold=float(card["urgent_threshold"]),
                        urgent_rule_precision=float(card.get("urgent_rule_precision", 0.0)),
                        language_confidence=card.get("language_confidence", {}), card=card)
