@@ -40,7 +40,7 @@ def test_the_int8_index_scores_as_the_float_vectors_would():
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
     queries = centres / np.linalg.norm(centres, axis=1, keepdims=True)
     exact = queries @ unit.T
-    assert np.abs(index._similarity(queries) - exact).max() < 0.01
+    assert np.abs(index._similarity(queries, slice(None)) - exact).max() < 0.01
 
 
 def test_only_scores_within_reach_can_be_carried_across_the_threshold():
@@ -55,11 +55,13 @@ def test_only_scores_within_reach_can_be_carried_across_the_threshold():
     assert np.abs(log_odds(index.combine(scores, np.ones(len(scores)))) - log_odds(scores)).max() <= 1.0 + 1e-9
 
 
-@pytest.mark.parametrize("candidates", [64, 12])
-def test_out_of_fold_votes_equal_an_index_fitted_per_fold(monkeypatch, candidates):
+@pytest.mark.parametrize(("candidates", "chunk_rows"), [(64, 1024), (12, 7)])
+def test_out_of_fold_votes_equal_an_index_fitted_per_fold(monkeypatch, candidates, chunk_rows):
     """The shortcut (nearest candidates found once for every split) gives each fold index's own answer, also when
-    too few candidates lie outside a vector's fold and it is looked up in full (12 candidates, k 10)."""
+    too few candidates lie outside a vector's fold and it is looked up in full (12 candidates, k 10), and when
+    the index is read in many chunks."""
     monkeypatch.setattr(module, "CANDIDATES", candidates)
+    monkeypatch.setattr(module, "CHUNK_ROWS", chunk_rows)
     vectors, urgent, _ = clusters(n_per=80)
     splits = [list(StratifiedKFold(5, shuffle=True, random_state=seed).split(vectors, urgent)) for seed in (0, 1)]
     fast = UrgentNeighbours(k=10).out_of_fold(vectors, urgent, splits)
