@@ -64,7 +64,7 @@ def test_out_of_fold_votes_equal_an_index_fitted_per_fold(monkeypatch, candidate
     monkeypatch.setattr(module, "CHUNK_ROWS", chunk_rows)
     vectors, urgent, _ = clusters(n_per=80)
     splits = [list(StratifiedKFold(5, shuffle=True, random_state=seed).split(vectors, urgent)) for seed in (0, 1)]
-    fast = UrgentNeighbours(k=10).out_of_fold(vectors, urgent, splits)
+    fast = UrgentNeighbours(k=10).fit(vectors, urgent).out_of_fold(vectors, splits)
     for split, votes in zip(splits, fast, strict=True):
         slow = np.zeros(len(urgent))
         for train, test in split:

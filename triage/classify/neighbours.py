@@ -104,24 +104,23 @@ class UrgentNeighbours(BaseEstimator):
         """Which scores the second opinion could carry across `threshold`: the only ones worth looking up."""
         return np.abs(log_odds(model_p) - log_odds(np.array([threshold]))) <= self.reach()
 
-    def out_of_fold(self, vectors: np.ndarray, urgent: np.ndarray, splits, threads: int = 1) -> list[np.ndarray]:
+    def out_of_fold(self, vectors: np.ndarray, splits, threads: int = 1) -> list[np.ndarray]:
         """For each fold split (a list of (train, test) index pairs: the urgent model's own), every training
         vector's probability from an index of the other folds, to tune the threshold on what is served.
+        `vectors` are the ones this index was fitted on.
 
         The same as fitting an index per fold, but each vector's nearest `CANDIDATES` in the whole training
         split are found once for all splits, and the nearest of those outside its own fold vote (a vector
         with fewer than `k` of them is looked up again in full): three splits took 24 s fold by fold, 4 s so on
         two threads.
         """
-        urgent = np.asarray(urgent, dtype=bool)
-        index = UrgentNeighbours(**self.get_params()).fit(vectors, urgent)
         vectors = _unit(vectors)
         candidates = np.empty((len(vectors), CANDIDATES), dtype=np.int64)
         closeness = np.empty((len(vectors), CANDIDATES), dtype=np.float32)
 
         def shortlist(start: int) -> None:
             rows = np.arange(start, min(start + CHUNK_ROWS, len(vectors)))
-            similarity = index._similarity(vectors[rows], slice(None))
+            similarity = self._similarity(vectors[rows], slice(None))
             similarity[np.arange(len(rows)), rows] = -np.inf  # a message is not its own neighbour
             candidates[rows] = np.argpartition(similarity, -CANDIDATES, axis=1)[:, -CANDIDATES:]
             closeness[rows] = np.take_along_axis(similarity, candidates[rows], axis=1)
@@ -129,23 +128,23 @@ class UrgentNeighbours(BaseEstimator):
         # NumPy's partition and products leave the GIL: one thread per core
         with ThreadPoolExecutor(threads) as pool:
             list(pool.map(shortlist, range(0, len(vectors), CHUNK_ROWS)))
-        return [self._split_out_of_fold(index, vectors, candidates, closeness, split) for split in splits]
+        return [self._split_out_of_fold(vectors, candidates, closeness, split) for split in splits]
 
-    def _split_out_of_fold(self, index: UrgentNeighbours, vectors: np.ndarray, candidates: np.ndarray,
-                           closeness: np.ndarray, split) -> np.ndarray:
+    def _split_out_of_fold(self, vectors: np.ndarray, candidates: np.ndarray, closeness: np.ndarray,
+                           split) -> np.ndarray:
         fold = np.empty(len(vectors), dtype=np.int64)
         for number, (_, test) in enumerate(split):
             fold[test] = number
-        share = np.array([index.urgent_[train].mean() for train, _ in split])[fold]
+        share = np.array([self.urgent_[train].mean() for train, _ in split])[fold]
         outside = np.where(fold[candidates] != fold[:, None], closeness, -np.inf)
         nearest = np.argpartition(outside, -self.k, axis=1)[:, -self.k:]
         out = self._vote(np.take_along_axis(outside, nearest, axis=1),
-                         index.urgent_[np.take_along_axis(candidates, nearest, axis=1)], share)
+                         self.urgent_[np.take_along_axis(candidates, nearest, axis=1)], share)
         for row in np.flatnonzero(np.isinf(outside).sum(axis=1) > CANDIDATES - self.k):
-            similarity = index._similarity(vectors[row:row + 1], slice(None))
+            similarity = self._similarity(vectors[row:row + 1], slice(None))
             similarity[0, fold == fold[row]] = -np.inf
             found = np.argpartition(similarity[0], -self.k)[-self.k:]
-            out[row] = self._vote(similarity[:, found], index.urgent_[found][None], share[row])[0]
+            out[row] = self._vote(similarity[:, found], self.urgent_[found][None], share[row])[0]
         return out
 
 

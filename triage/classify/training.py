@@ -136,11 +136,10 @@ def fit_model(samples: Sequence[Sample], config: TrainConfig, version: str,
     neighbours = None
     if vectors is not None and config.urgent_neighbours:
         progress(f"urgent second opinion: the {config.urgent_neighbours} nearest training messages")
-        neighbours = UrgentNeighbours(k=config.urgent_neighbours)
+        neighbours = UrgentNeighbours(k=config.urgent_neighbours).fit(vectors, urgent)
         # the threshold is tuned on what will be served: the model's score moved by its second opinion
-        votes = neighbours.out_of_fold(vectors, urgent, splits, threads=config.n_jobs)
+        votes = neighbours.out_of_fold(vectors, splits, threads=config.n_jobs)
         out_of_fold = [neighbours.combine(scores, vote) for scores, vote in zip(out_of_fold, votes, strict=True)]
-        neighbours.fit(vectors, urgent)
     by_split = [tune_urgent_threshold(scores, ruled, urgent, config.urgent_recall_target,
                                       config.urgent_precision_floor) for scores in out_of_fold]
     threshold = float(np.median(by_split))
