@@ -115,3 +115,33 @@ def test_train_with_corrections_then_evaluate(tmp_path):
     assert "== service: macro-F1" in evaluated.stdout and "confusion" in evaluated.stdout
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["model"] == "v1" and report["service"]["calibration"]["bins"]
+
+
+@pytest.mark.slow
+def test_a_lower_urgent_recall_target_is_the_councils_choice_and_the_gate_still_guards_recall(tmp_path):
+    """Fewer false alarms for fewer urgent messages caught: the card records the target chosen, and promotion
+    refuses the model that catches fewer unless forced."""
+    from tests.classify.conftest import small_corpus
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(s.__dict__ | {"tags": list(s.tags)}) + "\n"
+                              for s in small_corpus(per_service=8, held_out=60)))
+    env = {"TRIAGE_MODEL_DIR": str(tmp_path / "models"), "TRIAGE_DATA_DIR": str(tmp_path / "var")}
+    for version, target in (("v1", []), ("v2", ["--urgent-recall-target", "0.6"])):
+        trained = triage("train", "--data", str(corpus), "--version", version, *target, **env)
+        assert trained.returncode == 0, trained.stderr
+    cards = {v: json.loads((tmp_path / "models" / v / "model_card.json").read_text()) for v in ("v1", "v2")}
+    assert cards["v1"]["config"]["urgent_recall_target"] == 0.99
+    assert cards["v2"]["config"]["urgent_recall_target"] == 0.6
+    assert cards["v2"]["urgent_threshold"] > cards["v1"]["urgent_threshold"]
+    first, second = cards["v1"]["summary"], cards["v2"]["summary"]
+    assert second["urgent_recall"] < first["urgent_recall"]
+    assert second["urgent_precision"] > first["urgent_precision"]
+
+    refused = triage("models", "promote", "v2", **env)
+    assert refused.returncode != 0
+    assert "urgent_recall" in refused.stdout + refused.stderr and "v2 not promoted" in refused.stdout + refused.stderr
+    assert (tmp_path / "models" / "CURRENT").read_text().strip() == "v1"
+
+    bad = triage("train", "--data", str(corpus), "--urgent-recall-target", "1.5", **env)
+    assert bad.returncode == 2 and "not a share between 0 and 1" in bad.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -30,6 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "comparison in the model card (repeatable; slow)")
     parser.add_argument("--fixmystreet", type=Path, metavar="FILE",
                         help="FixMyStreet JSONL(.gz) to measure service generalisation on, recorded in the card")
+    parser.add_argument("--urgent-recall-target", type=_share, metavar="R",
+                        help="out-of-fold recall the urgent threshold is tuned for (default 0.99). A lower target "
+                             "gives fewer false alarms and misses more urgent messages; the card's "
+                             "urgent_out_of_fold table shows the trade-off, and promotion refuses a model with "
+                             "lower held-out urgent recall unless forced")
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share between 0 and 1")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if (model_dir / version).exists():
         raise UserError(f"model {version} already exists in {model_dir}")
     config = TrainConfig(seed=args.seed, encoder=_encoder(args, model_dir))
+    if args.urgent_recall_target is not None:
+        config = dataclasses.replace(config, urgent_recall_target=args.urgent_recall_target)
     _progress(f"training {version} on {args.data} ({len(samples)} samples)")
     result = train(samples, config, version, extra=extra, progress=_progress)
     card = dict(result.model.card)
@@ -151,8 +166,6 @@ FIXMYSTREET_PER_SERVICE = 300
 
 def _compare(samples, config, extra, result, args) -> dict:
     """Held-out and FixMyStreet figures, training time and speed: TF-IDF alone and with each encoder."""
-    import dataclasses
-
     from triage.classify.training import speed, train
 
     variants = {config.encoder: result}
