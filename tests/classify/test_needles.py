@@ -37,3 +37,13 @@ def test_a_pattern_without_needles_could_always_match():
     assert could_match(None, "anything at all")
     assert could_match(frozenset({"leak"}), "a gas leak here")
     assert not could_match(frozenset({"leak", "smell"}), "a broken street light")
+
+
+def test_without_the_private_regex_parser_every_pattern_is_always_searched(monkeypatch):
+    """`re._parser` is private; a Python that moves it costs speed, not matches."""
+    import triage.classify.needles as module
+
+    monkeypatch.setattr(module, "sre_parse", None)
+    found = module.needles(re.compile(r"\bgas\s+leak"), 3)
+    assert found is None
+    assert could_match(found, "a broken street light")

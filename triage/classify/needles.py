@@ -11,8 +11,12 @@ always searched.
 from __future__ import annotations
 
 import re
-import re._constants as sre
-import re._parser as sre_parse
+
+try:
+    import re._constants as sre
+    import re._parser as sre_parse
+except ImportError:  # pragma: no cover - the parser is private to `re`; should a Python move it, no pattern
+    sre = sre_parse = None  # gets needles and every one is always searched: slower, with the same matches
 
 
 def needles(pattern: re.Pattern[str] | str, shortest: int = 1) -> frozenset[str] | None:
@@ -21,6 +25,8 @@ def needles(pattern: re.Pattern[str] | str, shortest: int = 1) -> frozenset[str]
     None also when the best set holds a string shorter than `shortest`: a short needle
     is in nearly every text and would skip nothing. A pattern given as its source need not be compiled.
     """
+    if sre_parse is None:
+        return None
     source, flags = (pattern, 0) if isinstance(pattern, str) else (pattern.pattern, pattern.flags)
     best = _best_requirement(list(sre_parse.parse(source, flags)))
     if not best or min(map(len, best)) < shortest:
