@@ -23,6 +23,16 @@ def triage(*args: str, stdin: str | None = None, **env: str) -> subprocess.Compl
                           timeout=120, cwd=REPO)
 
 
+def small_corpus_file(directory: Path) -> Path:
+    """A corpus small enough to train on in seconds, written as `triage train --data` reads it."""
+    from tests.classify.conftest import small_corpus
+
+    corpus = directory / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(s.__dict__ | {"tags": list(s.tags)}) + "\n"
+                              for s in small_corpus(per_service=8, held_out=60)))
+    return corpus
+
+
 LINES = [
     {"id": "m1", "channel": "email", "subject": "Missed bin",
      "text": "Hello,\n\nOur black bin was not emptied on Tuesday at 4 Elm Row.\n\nThanks\nJo"},
@@ -87,13 +97,10 @@ def test_train_with_corrections_then_evaluate(tmp_path):
     """A staff correction in the database joins the training data; evaluate writes its report."""
     from sqlalchemy.orm import Session
 
-    from tests.classify.conftest import small_corpus
     from triage.store.db import make_engine, upgrade
     from triage.store.models import TrainingSample
 
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("".join(json.dumps(s.__dict__ | {"tags": list(s.tags)}) + "\n"
-                              for s in small_corpus(per_service=8, held_out=60)))
+    corpus = small_corpus_file(tmp_path)
     url = f"sqlite:///{tmp_path / 'triage.db'}"
     upgrade(url)
     engine = make_engine(url)
@@ -121,11 +128,7 @@ def test_train_with_corrections_then_evaluate(tmp_path):
 def test_a_lower_urgent_recall_target_is_the_councils_choice_and_the_gate_still_guards_recall(tmp_path):
     """Fewer false alarms for fewer urgent messages caught: the card records the target chosen, and promotion
     refuses the model that catches fewer unless forced."""
-    from tests.classify.conftest import small_corpus
-
-    corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("".join(json.dumps(s.__dict__ | {"tags": list(s.tags)}) + "\n"
-                              for s in small_corpus(per_service=8, held_out=60)))
+    corpus = small_corpus_file(tmp_path)
     env = {"TRIAGE_MODEL_DIR": str(tmp_path / "models"), "TRIAGE_DATA_DIR": str(tmp_path / "var")}
     for version, target in (("v1", []), ("v2", ["--urgent-recall-target", "0.6"])):
         trained = triage("train", "--data", str(corpus), "--version", version, *target, **env)
