@@ -130,12 +130,13 @@ def test_a_lower_urgent_recall_target_is_the_councils_choice_and_the_gate_still_
     refuses the model that catches fewer unless forced."""
     corpus = small_corpus_file(tmp_path)
     env = {"TRIAGE_MODEL_DIR": str(tmp_path / "models"), "TRIAGE_DATA_DIR": str(tmp_path / "var")}
-    for version, target in (("v1", []), ("v2", ["--urgent-recall-target", "0.6"])):
+    lower = ["--urgent-recall-floor", "0.6", "--urgent-recall-target", "0.6"]
+    for version, target in (("v1", []), ("v2", lower)):
         trained = triage("train", "--data", str(corpus), "--version", version, *target, **env)
         assert trained.returncode == 0, trained.stderr
     cards = {v: json.loads((tmp_path / "models" / v / "model_card.json").read_text()) for v in ("v1", "v2")}
-    assert cards["v1"]["config"]["urgent_recall_target"] == 0.99
-    assert cards["v2"]["config"]["urgent_recall_target"] == 0.6
+    assert (cards["v1"]["config"]["urgent_recall_floor"], cards["v1"]["config"]["urgent_recall_target"]) == (0.98, 0.99)
+    assert (cards["v2"]["config"]["urgent_recall_floor"], cards["v2"]["config"]["urgent_recall_target"]) == (0.6, 0.6)
     assert cards["v2"]["urgent_threshold"] > cards["v1"]["urgent_threshold"]
     first, second = cards["v1"]["summary"], cards["v2"]["summary"]
     assert second["urgent_recall"] < first["urgent_recall"]
@@ -148,3 +149,5 @@ def test_a_lower_urgent_recall_target_is_the_councils_choice_and_the_gate_still_
 
     bad = triage("train", "--data", str(corpus), "--urgent-recall-target", "1.5", **env)
     assert bad.returncode == 2 and "not a share between 0 and 1" in bad.stderr
+    below_floor = triage("train", "--data", str(corpus), "--urgent-recall-target", "0.9", **env)
+    assert below_floor.returncode == 2 and "recall floor (0.98) is above the recall target" in below_floor.stderr

@@ -31,11 +31,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "comparison in the model card (repeatable; slow)")
     parser.add_argument("--fixmystreet", type=Path, metavar="FILE",
                         help="FixMyStreet JSONL(.gz) to measure service generalisation on, recorded in the card")
-    parser.add_argument("--urgent-recall-target", type=_share, metavar="R",
-                        help="out-of-fold recall the urgent threshold is tuned for (default 0.99). A lower target "
-                             "gives fewer false alarms and misses more urgent messages; the card's "
-                             "urgent_out_of_fold table shows the trade-off, and promotion refuses a model with "
-                             "lower held-out urgent recall unless forced")
+    operating_point = parser.add_argument_group(
+        "urgent operating point", "out of fold, the urgent threshold comes down until it catches the recall "
+        "floor, then on towards the recall target while precision stays at the floor. The card's "
+        "urgent_out_of_fold table shows the trade-off; promotion refuses a model with lower held-out urgent "
+        "recall unless forced")
+    operating_point.add_argument("--urgent-recall-floor", type=_share, metavar="R",
+                                 help="recall to reach whatever the false alarms (default 0.98)")
+    operating_point.add_argument("--urgent-recall-target", type=_share, metavar="R",
+                                 help="recall to aim for past the floor (default 0.99)")
+    operating_point.add_argument("--urgent-precision-floor", type=_share, metavar="P",
+                                 help="precision the threshold may not fall below past the recall floor "
+                                      "(default 0.60); lower sends the duty team more false alarms")
+
+OPERATING_POINT = ("urgent_recall_floor", "urgent_recall_target", "urgent_precision_floor")
 
 
 def _share(text: str) -> float:
@@ -53,6 +62,11 @@ def run(args: argparse.Namespace) -> int:
     from triage.config import load_settings
 
     settings = load_settings()
+    operating_point = {name: getattr(args, name) for name in OPERATING_POINT if getattr(args, name) is not None}
+    try:
+        config = TrainConfig(seed=args.seed, **operating_point)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     try:
         samples = load_samples(args.data)
     except (DataError, OSError) as exc:
@@ -72,9 +86,7 @@ def run(args: argparse.Namespace) -> int:
     version = args.version or new_version(model_dir)
     if (model_dir / version).exists():
         raise UserError(f"model {version} already exists in {model_dir}")
-    config = TrainConfig(seed=args.seed, encoder=_encoder(args, model_dir))
-    if args.urgent_recall_target is not None:
-        config = dataclasses.replace(config, urgent_recall_target=args.urgent_recall_target)
+    config = dataclasses.replace(config, encoder=_encoder(args, model_dir))
     _progress(f"training {version} on {args.data} ({len(samples)} samples)")
     result = train(samples, config, version, extra=extra, progress=_progress)
     card = dict(result.model.card)
