@@ -53,9 +53,13 @@ def test_a_deliberately_worse_model_is_refused_then_forced_then_rolled_back(mode
     assert "refused: service_macro_f1" in refused.stderr
     assert current_version(model_dir) == "tiny"
 
-    forced = triage(model_dir, "models", "promote", "worse", "--data", str(corpus_file), "--force")
+    forced = triage(model_dir, "models", "promote", "worse", "--data", str(corpus_file), "--force",
+                    "--reason", "trying the scrambled labels")
     assert forced.returncode == 0, forced.stderr
     assert current_version(model_dir) == "worse"
+    history = [json.loads(line) for line in (model_dir / "HISTORY.jsonl").read_text().splitlines()]
+    assert history[-1]["note"].startswith("forced past: service_macro_f1")
+    assert history[-1]["note"].endswith("reason: trying the scrambled labels")
     assert promotion_stack(model_dir) == ["tiny", "worse"]
 
     listed = triage(model_dir, "models", "list")

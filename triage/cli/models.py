@@ -15,6 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     promote = sub.add_parser("promote", help="make VERSION current if it is no worse than the current model")
     promote.add_argument("version", metavar="VERSION")
     promote.add_argument("--force", action="store_true", help="promote even if the gate refuses")
+    promote.add_argument("--reason", help="why, recorded in the model history (say it when forcing)")
     promote.add_argument("--tolerance", type=float,
                          help="largest allowed drop on any head (default: TRIAGE_PROMOTION_TOLERANCE, 0.01)")
     promote.add_argument("--data", type=Path, default=Path("training_data"),
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "rollback":
         return _rollback(settings.model_dir)
     tolerance = settings.promotion_tolerance if args.tolerance is None else args.tolerance
-    return _promote(settings.model_dir, args.version, args.data, tolerance, args.force)
+    return _promote(settings.model_dir, args.version, args.data, tolerance, args.force, args.reason)
 
 
 def _list(model_dir: Path) -> int:
@@ -52,7 +53,7 @@ def _list(model_dir: Path) -> int:
     return 0
 
 
-def _promote(model_dir: Path, version: str, data: Path, tolerance: float, force: bool) -> int:
+def _promote(model_dir: Path, version: str, data: Path, tolerance: float, force: bool, reason: str | None) -> int:
     from triage.classify import ModelNotFound, load_classifier
     from triage.classify.dataset import DataError, load_samples, split
     from triage.classify.metrics import evaluate, summary
@@ -90,6 +91,8 @@ def _promote(model_dir: Path, version: str, data: Path, tolerance: float, force:
         print(f"{version} not promoted; {current_name} stays current (--force overrides)", file=sys.stderr)
         return 1
     note = "forced past: " + "; ".join(result.refusals) if result.refusals else f"gate passed (tolerance {tolerance})"
+    if reason:
+        note += f"; reason: {reason}"
     set_current(model_dir, version, action="promote", note=note)
     print(f"{version} is now the current model (was {current_name})")
     return 0
