@@ -83,6 +83,9 @@ def test_warm_up_builds_what_every_forked_job_would_otherwise_build(model_dir):
     # the phrases nearly every message reaches are compiled, so that no forked job compiles one again
     for language in ("en", "cy"):
         assert all("pattern" in phrase.__dict__ for phrase in load_lexicon(LEXICON_FILE, language).phrases)
+    # and a message in another language reaches those same phrases, compiled, besides its own language's
+    common = set(load_lexicon(LEXICON_FILE, "cy").phrases)
+    assert common <= set(load_lexicon(LEXICON_FILE, "other").phrases)
 
 
 def test_a_model_used_after_loading_saves_and_loads_the_same(model_dir, tmp_path):

@@ -107,7 +107,7 @@ def _built_lexicon(path: Path, language: str) -> Lexicon:
 
     def group(alternatives: list[str]) -> tuple[int, ...]:
         # lower-cased to match lower-cased text: faster than re.I
-        phrases.extend(Phrase(_lower(p)) for p in alternatives)
+        phrases.extend(_phrase(_lower(p)) for p in alternatives)
         return tuple(range(len(phrases) - len(alternatives), len(phrases)))
 
     for reason, spec in lexicon["reasons"].items():
@@ -130,6 +130,13 @@ def _built_lexicon(path: Path, language: str) -> Lexicon:
     rule_of = tuple(r for r, rule in enumerate(rules) for group in rule.groups for _ in group)
     return Lexicon(tuple(rules), tuple(phrases), automaton,
                    frozenset(i for i, phrase in enumerate(phrases) if phrase.needles is None), rule_of)
+
+
+@cache
+def _phrase(source: str) -> Phrase:
+    """One `Phrase` per pattern, shared by every scope that holds it: an English phrase compiled before a worker
+    forks (see `compile_common_scopes`) is then compiled for a message in another language too, not again."""
+    return Phrase(source)
 
 
 def compile_common_scopes() -> None:
