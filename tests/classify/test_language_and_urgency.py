@@ -165,3 +165,23 @@ def test_phrases_of_other_languages_are_tried_only_on_messages_not_in_english(tm
     assert reasons("arogl nwy yn y gegin", "en") == ()
     assert reasons("arogl nwy yn y gegin", "cy") == ("gas_leak",)
     assert reasons("arogl nwy yn y gegin", "other") == ("gas_leak",)
+
+
+def test_a_shared_pattern_is_written_once_and_read_by_every_entry_that_names_it(tmp_path):
+    lexicon_file = tmp_path / "lexicon.json"
+    lexicon_file.write_text(json.dumps({"shared": {"vulnerable_pl": r"\bdzieck|\bbabci"}, "reasons": {
+        "no_heat_or_water_vulnerable": {"also": {"pl": [[r"nie\s+mamy\s+ogrzewania", "@vulnerable_pl"],
+                                                        [r"nie\s+mamy\s+wody", "@vulnerable_pl"]]}},
+    }}), encoding="utf-8")
+    lexicon = load_lexicon(lexicon_file)
+
+    assert urgent_reasons("Nie mamy wody, a u babci jest zimno", lexicon=lexicon) == ("no_heat_or_water_vulnerable",)
+    assert urgent_reasons("Nie mamy ogrzewania, w domu jest dziecko", lexicon=lexicon) == \
+        ("no_heat_or_water_vulnerable",)
+    assert urgent_reasons("Nie mamy wody od rana", lexicon=lexicon) == ()
+
+    misspelt = tmp_path / "misspelt.json"
+    misspelt.write_text(json.dumps({"reasons": {"gas_leak": {"also": {"pl": [["gaz", "@vulnerable"]]}}}}),
+                        encoding="utf-8")
+    with pytest.raises(ValueError, match="@vulnerable names no pattern"):
+        load_lexicon(misspelt)

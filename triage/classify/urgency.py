@@ -106,9 +106,11 @@ def _built_lexicon(path: Path, language: str) -> Lexicon:
     phrases: list[Phrase] = []
     rules = []
 
+    shared = lexicon.get("shared", {})
+
     def group(alternatives: list[str]) -> tuple[int, ...]:
         # lower-cased to match lower-cased text: faster than re.I
-        phrases.extend(_phrase(_lower(p)) for p in alternatives)
+        phrases.extend(_phrase(_lower(_resolved(p, shared, path))) for p in alternatives)
         return tuple(range(len(phrases) - len(alternatives), len(phrases)))
 
     for reason, spec in lexicon["reasons"].items():
@@ -131,6 +133,17 @@ def _built_lexicon(path: Path, language: str) -> Lexicon:
     rule_of = tuple(r for r, rule in enumerate(rules) for group in rule.groups for _ in group)
     return Lexicon(tuple(rules), tuple(phrases), automaton,
                    frozenset(i for i, phrase in enumerate(phrases) if phrase.needles is None), rule_of)
+
+
+def _resolved(pattern: str, shared: dict[str, str], path: Path) -> str:
+    """`@name` stands for the lexicon's `shared[name]`: a language's list of vulnerable people, say, which each
+    of its hazards pairs with, is written (and corrected) once."""
+    if not pattern.startswith("@"):
+        return pattern
+    try:
+        return shared[pattern[1:]]
+    except KeyError:
+        raise ValueError(f"{path.name}: {pattern} names no pattern in `shared`") from None
 
 
 @cache
