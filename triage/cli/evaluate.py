@@ -75,7 +75,8 @@ def render(report: dict) -> str:
             f"{b['range'][0]:.1f}-{b['range'][1]:.1f}: conf {b['confidence']:.2f} acc {b['accuracy']:.2f} (n={b['n']})"
             for b in section["calibration"]["bins"]))
     urgent = report["urgent"]
-    lines += ["", f"== urgent: recall {urgent['recall']:.4f}, precision {urgent['precision']:.4f}, "
+    lines += ["", f"== urgent: recall {urgent['recall']:.4f} (95% {_range(urgent['recall_interval'])}), "
+                  f"precision {urgent['precision']:.4f} (95% {_range(urgent['precision_interval'])}), "
                   f"F1 {urgent['f1']:.4f}, Brier {urgent['calibration']['brier']:.4f}",
               "  confusion: " + ", ".join(f"{k} {v}" for k, v in urgent["confusion"].items())]
     if "fixmystreet" in report:
@@ -85,3 +86,7 @@ def render(report: dict) -> str:
         lines += [f"  {service:<26} recall {row['recall']:.3f} (n={row['n']})"
                   for service, row in fms["per_service"].items()]
     return "\n".join(lines).lstrip("\n")
+
+
+def _range(interval: list[float]) -> str:
+    return f"{interval[0]:.3f}-{interval[1]:.3f}"
