@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="FixMyStreet JSONL(.gz) to measure service generalisation on, recorded in the card")
     operating_point = parser.add_argument_group(
         "urgent operating point", "out of fold, the urgent threshold comes down until it catches the recall "
-        "floor, then on towards the recall target while precision stays at the floor. The card's "
+        "floor, then on towards the recall target while precision stays at or above its floor. The card's "
         "urgent_out_of_fold table shows the trade-off; promotion refuses a model with lower held-out urgent "
         "recall unless forced")
     operating_point.add_argument("--urgent-recall-floor", type=_share, metavar="R",
@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     operating_point.add_argument("--urgent-precision-floor", type=_share, metavar="P",
                                  help="precision the threshold may not fall below past the recall floor "
                                       "(default 0.60); lower sends the duty team more false alarms")
+
 
 OPERATING_POINT = ("urgent_recall_floor", "urgent_recall_target", "urgent_precision_floor")
 
